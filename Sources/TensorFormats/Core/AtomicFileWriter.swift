@@ -1,0 +1,132 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a file so that the destination path either keeps its old content or gets the complete
+/// new file — never a partial one. Bytes go to a temporary file beside the destination
+/// (`.NAME.vlmembed-tmp-PID`), which is fsync'd and renamed over the destination on `commit()`.
+///
+/// A temporary left behind by a killed process is removed by the next writer of the same path.
+/// If the writer is dropped without `commit()`, the temporary is removed.
+public final class AtomicFileWriter {
+    public let destination: String
+    public let temporaryPath: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private let bufferLimit = 1 << 20
+    private var committed = false
+    /// Bytes written so far (including buffered ones).
+    public private(set) var bytesWritten: Int = 0
+
+    public init(destination: String) throws {
+        self.destination = destination
+        let (dir, name) = AtomicFileWriter.split(destination)
+        AtomicFileWriter.removeStaleTemporaries(directory: dir, name: name)
+        temporaryPath = (dir == "" ? "" : dir + "/") + ".\(name).vlmembed-tmp-\(getpid())"
+        unlink(temporaryPath)
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw FormatError(destination, "cannot create output: \(String(cString: strerror(errno)))")
+        }
+        buffer.reserveCapacity(bufferLimit)
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        bytesWritten += bytes.count
+        if buffer.count + bytes.count > bufferLimit {
+            try flush()
+            if bytes.count >= bufferLimit {
+                try writeAll(bytes)
+                return
+            }
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Appends `count` zero bytes.
+    public func writeZeros(_ count: Int) throws {
+        if count > 0 { try write([UInt8](repeating: 0, count: count)) }
+    }
+
+    /// Flushes, fsyncs and renames the temporary over the destination.
+    public func commit() throws {
+        try flush()
+        if fsync(fd) != 0 {
+            let e = String(cString: strerror(errno))
+            abort()
+            throw FormatError(destination, "fsync failed: \(e)")
+        }
+        close(fd)
+        fd = -1
+        if rename(temporaryPath, destination) != 0 {
+            let e = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw FormatError(destination, "cannot rename output into place: \(e)")
+        }
+        committed = true
+        // Make the rename durable.
+        let (dir, _) = AtomicFileWriter.split(destination)
+        let dfd = open(dir == "" ? "." : dir, O_RDONLY | O_CLOEXEC)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    /// Discards the temporary file; the destination is untouched.
+    public func abort() {
+        if fd >= 0 { close(fd); fd = -1 }
+        if !committed { unlink(temporaryPath) }
+    }
+
+    deinit { if !committed { abort() } }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        let pending = buffer
+        buffer.removeAll(keepingCapacity: true)
+        try pending.withUnsafeBytes { try writeAll($0) }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = String(cString: strerror(errno))
+                abort()
+                throw FormatError(destination, "write failed: \(e)")
+            }
+            done += n
+        }
+    }
+
+    static func split(_ path: String) -> (String, String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        let dir = String(path[..<slash])
+        return (dir.isEmpty ? "/" : dir, String(path[path.index(after: slash)...]))
+    }
+
+    /// Removes `.NAME.vlmembed-tmp-PID` files whose writing process no longer exists.
+    static func removeStaleTemporaries(directory: String, name: String) {
+        let prefix = ".\(name).vlmembed-tmp-"
+        guard let d = opendir(directory == "" ? "." : directory) else { return }
+        defer { closedir(d) }
+        while let entry = readdir(d) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard entryName.hasPrefix(prefix), let pid = Int32(entryName.dropFirst(prefix.count)) else { continue }
+            if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) {
+                unlink((directory == "" ? "" : directory + "/") + entryName)
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `vlmembed` command: reads VLM checkpoints, writes verified embedding bundles, embeds.
+@main
+struct VLMEmbed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vlmembed",
+        abstract: "Multimodal embedding models (VLM2Vec-style) on the CPU: inspect, convert, embed, verify.",
+        version: "0.1.0",
+        subcommands: [Inspect.self, Export.self]
+    )
+}
