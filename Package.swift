@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "vlmembed", targets: ["vlmembed"]),
         .library(name: "TensorFormats", targets: ["TensorFormats"]),
+        .library(name: "Preprocessing", targets: ["Preprocessing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -15,11 +16,17 @@ let package = Package(
     targets: [
         // Checkpoint formats: safetensors, GGUF, PyTorch zip checkpoints, dtype codecs.
         .target(name: "TensorFormats"),
+        // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev).
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // Tokenizers, image decoding and Pillow-exact resampling, the two processors, prompt assembly.
+        .target(name: "Preprocessing", dependencies: ["TensorFormats", "CJPEG", "CPNG"]),
         // The command line: thin, no logic of its own.
         .executableTarget(
             name: "vlmembed",
             dependencies: [
                 "TensorFormats",
+                "Preprocessing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -27,6 +34,10 @@ let package = Package(
         .testTarget(
             name: "TensorFormatsTests",
             dependencies: ["TensorFormats"]
+        ),
+        .testTarget(
+            name: "PreprocessingTests",
+            dependencies: ["Preprocessing", "TensorFormats"]
         ),
         .testTarget(
             name: "vlmembedTests",
