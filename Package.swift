@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "vlmembed", targets: ["vlmembed"]),
         .library(name: "TensorFormats", targets: ["TensorFormats"]),
         .library(name: "Preprocessing", targets: ["Preprocessing"]),
+        .library(name: "Kernels", targets: ["Kernels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -16,6 +17,8 @@ let package = Package(
     targets: [
         // Checkpoint formats: safetensors, GGUF, PyTorch zip checkpoints, dtype codecs.
         .target(name: "TensorFormats"),
+        // fp32 GEMM (OpenBLAS, loaded at run time), norms, activations, RoPE, attention, threading.
+        .target(name: "Kernels"),
         // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev).
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -38,6 +41,10 @@ let package = Package(
         .testTarget(
             name: "PreprocessingTests",
             dependencies: ["Preprocessing", "TensorFormats"]
+        ),
+        .testTarget(
+            name: "KernelsTests",
+            dependencies: ["Kernels"]
         ),
         .testTarget(
             name: "vlmembedTests",

@@ -1,0 +1,53 @@
+import Dispatch
+
+/// Process-wide parallelism settings and a chunked parallel loop on Dispatch's shared pool
+/// (no thread is spawned per call).
+public enum Parallel {
+    nonisolated(unsafe) private static var configuredThreads: Int = 0
+
+    /// Threads used by kernels (default: every online core).
+    public static var threadCount: Int {
+        configuredThreads > 0 ? configuredThreads : max(1, activeProcessorCount)
+    }
+
+    /// Sets the thread count for kernels and for OpenBLAS (call once, before work starts).
+    public static func setThreadCount(_ n: Int) {
+        configuredThreads = max(1, n)
+        BLAS.setThreadCount(configuredThreads)
+    }
+
+    static var activeProcessorCount: Int {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 1
+        #endif
+    }
+
+    /// Calls `body(i)` for every i in 0..<count, split into at most `threadCount` contiguous chunks.
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        let t = min(threadCount, count)
+        if t <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: t) { chunk in
+                let lo = count * chunk / t
+                let hi = count * (chunk + 1) / t
+                for i in lo..<hi { box.value(i) }
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Carries a value into a concurrent closure whose callers guarantee disjoint access.
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
+}
