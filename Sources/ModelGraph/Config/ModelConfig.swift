@@ -1,0 +1,43 @@
+/// The architectures vlmembed runs.
+public enum ArchitectureKind: String, Sendable, CaseIterable, Codable {
+    case phi3V = "phi3_v"
+    case llavaNext = "llava_next"
+}
+
+/// Everything the forward pass needs to know about a model's shape.
+public struct ModelConfig: Sendable, Equatable {
+    public var kind: ArchitectureKind
+    public var decoder: DecoderConfig
+    public var vision: VisionConfig
+    public var image: ImageConfig
+}
+
+/// How image features enter the decoder, per architecture.
+public enum ImageConfig: Sendable, Equatable {
+    case phi3V(Phi3VImageConfig)
+    case llavaNext(LlavaNextImageConfig)
+}
+
+/// Phi-3-V's HD image embedding (`embd_layer`, `img_processor`, `preprocessor_config.json`).
+public struct Phi3VImageConfig: Sendable, Equatable {
+    /// CLIP feature width C; the separators and projector input are 4·C wide.
+    public var imageDimOut: Int
+    /// Crops for the HD transform (preprocessor_config.json `num_crops`; VLM2Vec uses 4).
+    public var numCrops: Int
+    public var imageMean: [Float]
+    public var imageStd: [Float]
+}
+
+/// LLaVA-NeXT's anyres image embedding.
+public struct LlavaNextImageConfig: Sendable, Equatable {
+    public var imageTokenIndex: Int
+    /// `image_grid_pinpoints` as (height, width).
+    public var pinpoints: [GridSize]
+    public var imageMean: [Float]
+    public var imageStd: [Float]
+
+    public struct GridSize: Sendable, Equatable {
+        public var height: Int
+        public var width: Int
+    }
+}
