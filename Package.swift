@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "TensorFormats", targets: ["TensorFormats"]),
         .library(name: "Preprocessing", targets: ["Preprocessing"]),
         .library(name: "Kernels", targets: ["Kernels"]),
+        .library(name: "ModelGraph", targets: ["ModelGraph"]),
+        .library(name: "Models", targets: ["Models"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +21,10 @@ let package = Package(
         .target(name: "TensorFormats"),
         // fp32 GEMM (OpenBLAS, loaded at run time), norms, activations, RoPE, attention, threading.
         .target(name: "Kernels"),
+        // The canonical model: configs, architecture name maps, weight bindings, graph passes.
+        .target(name: "ModelGraph", dependencies: ["TensorFormats", "Kernels"]),
+        // Forward passes: CLIP tower, the shared decoder, Phi-3-V and LLaVA-NeXT compositions, pooling.
+        .target(name: "Models", dependencies: ["ModelGraph", "Kernels", "Preprocessing"]),
         // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev).
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -45,6 +51,14 @@ let package = Package(
         .testTarget(
             name: "KernelsTests",
             dependencies: ["Kernels"]
+        ),
+        .testTarget(
+            name: "ModelGraphTests",
+            dependencies: ["ModelGraph", "TensorFormats"]
+        ),
+        .testTarget(
+            name: "ModelsTests",
+            dependencies: ["Models", "ModelGraph", "Kernels", "TensorFormats"]
         ),
         .testTarget(
             name: "vlmembedTests",

@@ -23,10 +23,7 @@ public struct HFDirectory: TensorSource {
         self.path = path
         let configPath = path + "/config.json"
         if FileSystem.isFile(configPath) {
-            let file = try MappedFile(path: configPath)
-            do { config = try JSONParser.parse(file.bytes) } catch {
-                throw FormatError(configPath, "invalid JSON: \(error.message) (byte \(error.offset))")
-            }
+            config = try JSONParser.parse(contentsOf: configPath)
         } else {
             config = nil
         }

@@ -201,3 +201,15 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { "invalid JSON at byte \(offset): \(message)" }
 }
+
+extension JSONParser {
+    /// Parses a JSON file; errors name the file (`config.json: invalid JSON at byte 12: …`).
+    public static func parse(contentsOf path: String) throws -> JSONValue {
+        let file = try MappedFile(path: path)
+        return try withExtendedLifetime(file) {
+            do { return try parse(file.bytes) } catch let error as JSONParseError {
+                throw FormatError(path, "invalid JSON: \(error.message) (byte \(error.offset))")
+            }
+        }
+    }
+}

@@ -15,11 +15,7 @@ public struct ShardedSafetensors: TensorSource {
 
     public init(indexPath: String) throws {
         self.indexPath = indexPath
-        let file = try MappedFile(path: indexPath)
-        let json: JSONValue
-        do { json = try JSONParser.parse(file.bytes) } catch {
-            throw FormatError(indexPath, "invalid JSON: \(error.message) (byte \(error.offset))")
-        }
+        let json = try JSONParser.parse(contentsOf: indexPath)
         guard let map = json["weight_map"]?.objectValue else {
             throw FormatError(indexPath, "index has no weight_map object")
         }

@@ -15,8 +15,7 @@ enum ReferenceCases {
     /// The parsed `cases.json`.
     static let json: JSONValue = {
         do {
-            let file = try MappedFile(path: root + "/cases.json")
-            return try JSONParser.parse(file.bytes)
+            return try JSONParser.parse(contentsOf: root + "/cases.json")
         } catch {
             fatalError("cannot read cases.json: \(error)")
         }

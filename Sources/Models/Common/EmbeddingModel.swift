@@ -1,0 +1,44 @@
+import Kernels
+import ModelGraph
+
+/// A backbone that turns a prepared request into final-norm hidden states.
+public protocol EmbeddingModel: Sendable {
+    var config: ModelConfig { get }
+    /// Final-norm states `[L × H]` for one request (L = inputIds.count).
+    func finalHiddenStates(_ input: PreparedInput, trace: Trace) throws -> FloatBuffer
+}
+
+extension EmbeddingModel {
+    /// The VLM2Vec embedding: the last token's final-norm state, L2-normalised.
+    public func embed(_ input: PreparedInput, trace: Trace = .disabled) throws -> [Float] {
+        guard !input.inputIds.isEmpty else { throw ModelError("empty request: no tokens") }
+        let length = input.inputIds.count
+        guard length <= config.decoder.maxPositions else {
+            throw ModelError("request has \(length) tokens, more than the model's \(config.decoder.maxPositions) positions")
+        }
+        let y = try finalHiddenStates(input, trace: trace)
+        let h = config.decoder.hiddenSize
+        let pooled = Array(UnsafeBufferPointer(start: y.pointer + (length - 1) * h, count: h))
+        trace.record("pooled", shape: [1, h], pooled)
+        let normalized = Normalization.l2Normalized(pooled)
+        trace.record("pooled_normalized", shape: [1, h], normalized)
+        return normalized
+    }
+}
+
+/// Builds the forward pass for a graph's architecture.
+public enum EmbeddingModels {
+    public static func make(_ graph: ModelGraph) throws -> any EmbeddingModel {
+        switch graph.config.kind {
+        case .phi3V: return try Phi3VModel(graph: graph)
+        case .llavaNext: return try LlavaNextModel(graph: graph)
+        }
+    }
+}
+
+/// A forward-pass failure tied to a request; one line.
+public struct ModelError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,58 @@
+extension RGBImage {
+    /// PIL `transpose(Image.Transpose.TRANSPOSE)`: swap across the main diagonal, so the
+    /// result is `height × width` and pixel (x, y) comes from (y, x).
+    public func transposed() -> RGBImage {
+        let w = width, h = height
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let s = (y * w + x) * 3
+                        let d = (x * h + y) * 3
+                        dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]
+                    }
+                }
+            }
+        }
+        return RGBImage(width: h, height: w, pixels: out)
+    }
+
+    /// The image surrounded by a constant-colour border (`top` rows above, `bottom` below,
+    /// `left`/`right` columns at the sides). All amounts must be ≥ 0.
+    public func padded(top: Int, bottom: Int, left: Int, right: Int, color: (UInt8, UInt8, UInt8)) -> RGBImage {
+        precondition(top >= 0 && bottom >= 0 && left >= 0 && right >= 0, "RGBImage.padded: negative padding")
+        var out = RGBImage(width: width + left + right, height: height + top + bottom, fill: color)
+        let srcStride = width * 3, dstStride = out.width * 3
+        if srcStride > 0 {
+            pixels.withUnsafeBufferPointer { src in
+                out.pixels.withUnsafeMutableBufferPointer { dst in
+                    for y in 0..<height {
+                        let d = (y + top) * dstStride + left * 3
+                        for i in 0..<srcStride { dst[d + i] = src[y * srcStride + i] }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Pads to exactly `width × height`, splitting the extra space as floor on top/left and
+    /// the rest on bottom/right (the split both processors use). The target must not be smaller.
+    public func paddedCentered(toWidth targetWidth: Int, height targetHeight: Int, color: (UInt8, UInt8, UInt8)) -> RGBImage {
+        precondition(targetWidth >= width && targetHeight >= height, "RGBImage.paddedCentered: target smaller than image")
+        let dw = targetWidth - width, dh = targetHeight - height
+        return padded(top: dh / 2, bottom: dh - dh / 2, left: dw / 2, right: dw - dw / 2, color: color)
+    }
+
+    /// The `w × h` region whose top-left corner is (x, y); it must lie inside the image.
+    public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> RGBImage {
+        precondition(x >= 0 && y >= 0 && w >= 0 && h >= 0 && x + w <= width && y + h <= height, "RGBImage.cropped: out of bounds")
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        for r in 0..<h {
+            let s = ((y + r) * width + x) * 3
+            out.replaceSubrange(r * w * 3..<(r + 1) * w * 3, with: pixels[s..<s + w * 3])
+        }
+        return RGBImage(width: w, height: h, pixels: out)
+    }
+}
