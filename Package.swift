@@ -50,7 +50,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelsTests",
-            dependencies: ["Kernels"]
+            dependencies: ["Kernels", "TensorFormats"]
         ),
         .testTarget(
             name: "ModelGraphTests",

@@ -43,6 +43,7 @@ public struct RotaryEmbedding: Sendable {
     /// row r at position `firstPosition + r`.
     public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, stride: Int, heads: Int, firstPosition: Int = 0) {
         let half = headDim / 2
+        precondition(firstPosition >= 0 && firstPosition + rows <= positions, "RoPE: rows past the table's positions")
         cos.withUnsafeBufferPointer { cb in
             sin.withUnsafeBufferPointer { sb in
                 let c = UncheckedSendable(cb), s = UncheckedSendable(sb)
