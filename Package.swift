@@ -36,6 +36,9 @@ let package = Package(
             dependencies: [
                 "TensorFormats",
                 "Preprocessing",
+                "Kernels",
+                "ModelGraph",
+                "Models",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -67,10 +67,27 @@ struct CaseRunner {
         return (input, range)
     }
 
+    /// The row's valid (attention_mask == 1) positions in the padded batch.
+    static func validRange(_ c: ReferenceCase, row: Int) throws -> Range<Int> {
+        let mask = try c.ints("attention_mask"), L = c.shape("input_ids")[1]
+        let valid = (0..<L).filter { mask[row * L + $0] == 1 }
+        return (valid.first ?? 0)..<((valid.last ?? -1) + 1)
+    }
+
+    /// The row's reference input_ids at its valid positions.
+    static func referenceIDs(_ c: ReferenceCase, row: Int) throws -> [Int] {
+        let ids = try c.ints("input_ids"), L = c.shape("input_ids")[1]
+        return try validRange(c, row: row).map { ids[row * L + $0] }
+    }
+
     /// Runs and compares; nil when the row's inputs are not fully stored.
     static func run(_ c: ReferenceCase, row: Int, variant: String = "base") throws -> RowResult? {
         guard let (input, range) = try preparedInput(c, row: row) else { return nil }
-        let model = try model(c.backbone)
+        return try run(c, row: row, input: input, range: range, variant: variant, model: try model(c.backbone))
+    }
+
+    /// Runs a prepared input for a row and compares every stored intermediate of `variant`.
+    static func run(_ c: ReferenceCase, row: Int, input: PreparedInput, range: Range<Int>, variant: String, model: any EmbeddingModel) throws -> RowResult? {
         let trace = Trace()
         let embedding = try model.embed(input, trace: trace)
         var checks: [TensorCheck] = []
