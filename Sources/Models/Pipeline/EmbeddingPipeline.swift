@@ -10,6 +10,8 @@ public struct EmbeddingPipeline: Sendable {
     public let tokenizer: Tokenizer
     /// Refuse images above this many pixels before decoding them.
     public var maxImagePixels: Int = ImageDecoder.defaultMaxPixels
+    /// Phi-3-V HD crops, overriding `preprocessor_config.json`'s `num_crops`.
+    public var numCropsOverride: Int?
 
     public init(graph: ModelGraph, tokenizer: Tokenizer) throws {
         self.graph = graph
@@ -25,25 +27,56 @@ public struct EmbeddingPipeline: Sendable {
 
     /// Tokens and pixels for one request. Errors name the request.
     public func prepare(_ request: EmbeddingRequest) throws -> PreparedInput {
+        try preprocess(request).input
+    }
+
+    /// What the upstream processor returns for one request, shaped as upstream shapes it:
+    /// `pixel_values` `[1, slots, 3, S, S]` (Phi-3-V pads with zero crops to num_crops + 1) and
+    /// `image_sizes` (Phi-3-V: HD size; LLaVA-NeXT: original size).
+    public struct ProcessorOutput: Sendable {
+        public var input: PreparedInput
+        public var imageSizes: [[Int]]
+        public var pixelSlots: Int
+
+        /// `pixel_values` with zero crops up to `pixelSlots` per image, and its shape.
+        public var paddedPixelValues: (values: [Float], shape: [Int]) {
+            guard let first = input.images.first else { return ([], [0]) }
+            let perCrop = first.pixels.count / max(first.crops, 1)
+            let side = Int((Double(perCrop / 3)).squareRoot())
+            var values: [Float] = []
+            for image in input.images {
+                values += image.pixels
+                values += [Float](repeating: 0, count: (pixelSlots - image.crops) * perCrop)
+            }
+            return (values, [input.images.count, pixelSlots, 3, side, side])
+        }
+    }
+
+    /// Runs tokenizer, image processor and prompt assembly; errors name the request.
+    public func preprocess(_ request: EmbeddingRequest) throws -> ProcessorOutput {
         do {
             let images = try request.images.map { path in try ImageDecoder.decode(contentsOf: path, maxPixels: maxImagePixels) }
             switch graph.config.image {
             case .phi3V(let c):
-                let processor = Phi3VImageProcessor(numCrops: c.numCrops, mean: c.imageMean, std: c.imageStd)
+                let numCrops = numCropsOverride ?? c.numCrops
+                let processor = Phi3VImageProcessor(numCrops: numCrops, mean: c.imageMean, std: c.imageStd)
                 let outs = try images.map { try processor.process($0) }
                 let ids = try PromptAssembler.phi3V(request.text, tokenCounts: outs.map { $0.tokenCount }, tokenizer: tokenizer)
-                return PreparedInput(inputIds: ids, images: outs.map {
+                let input = PreparedInput(inputIds: ids, images: outs.map {
                     PreparedImage(pixels: $0.pixels, crops: $0.crops, layout: .phi3HD(rows: $0.geometry.cropRows, columns: $0.geometry.cropColumns))
                 })
+                return ProcessorOutput(input: input, imageSizes: outs.map { [$0.imageSize.height, $0.imageSize.width] }, pixelSlots: numCrops + 1)
             case .llavaNext(let c):
                 let processor = LlavaNextImageProcessor(pinpoints: c.pinpoints.map { ($0.height, $0.width) }, mean: c.imageMean, std: c.imageStd)
                 let outs = try images.map { try processor.process($0) }
                 let ids = try PromptAssembler.llavaNext(request.text, tokenCounts: outs.map { $0.tokenCount }, tokenizer: tokenizer)
-                return PreparedInput(inputIds: ids, images: outs.map {
+                let input = PreparedInput(inputIds: ids, images: outs.map {
                     PreparedImage(pixels: $0.pixels, crops: $0.patches, layout: .llavaAnyres(
                         rows: $0.geometry.tileRows, columns: $0.geometry.tileColumns,
                         originalHeight: $0.geometry.originalHeight, originalWidth: $0.geometry.originalWidth))
                 })
+                return ProcessorOutput(input: input, imageSizes: outs.map { [$0.imageSize.height, $0.imageSize.width] },
+                                       pixelSlots: outs.map { $0.patches }.max() ?? 0)
             }
         } catch let e as PreprocessingError {
             throw ModelError("request '\(request.id)': \(e.message)")
