@@ -44,11 +44,11 @@ enum GGUFHeaderParser {
         let nKV64 = try r.read(UInt64.self, "metadata count")
         let left = UInt64(r.remaining)
         guard nKV64 <= left / UInt64(minKVBytes) else {
-            throw FormatError(path, "metadata count \(nKV64) is impossible: the \(left) bytes left cannot hold that many entries")
+            throw FormatError(path, "truncated or corrupt: metadata count \(nKV64) is impossible: the \(left) bytes left cannot hold that many entries")
         }
         guard nTensors64 <= left / UInt64(minTensorInfoBytes),
               nKV64 * UInt64(minKVBytes) + nTensors64 * UInt64(minTensorInfoBytes) <= left else {
-            throw FormatError(path, "tensor count \(nTensors64) is impossible: the \(left) bytes left cannot hold that many tensor infos")
+            throw FormatError(path, "truncated or corrupt: tensor count \(nTensors64) is impossible: the \(left) bytes left cannot hold that many tensor infos")
         }
         let nKV = Int(nKV64), nTensors = Int(nTensors64)
 
@@ -152,7 +152,7 @@ enum GGUFHeaderParser {
         for t in tensors where t.byteCount > 0 {
             let (end, o) = t.offset.addingReportingOverflow(t.byteCount)
             guard dataSize >= 0, !o, end <= dataSize else {
-                throw FormatError(path, "tensor '\(t.name)': data at offset \(t.offset) + \(t.byteCount) bytes ends past the end of the file (data section holds \(max(dataSize, 0)) bytes)")
+                throw FormatError(path, "tensor '\(t.name)': data at offset \(t.offset) + \(t.byteCount) bytes is out of bounds: it ends past the end of the file (data section holds \(max(dataSize, 0)) bytes)")
             }
         }
         let sorted = tensors.filter { $0.byteCount > 0 }.sorted { $0.offset < $1.offset }

@@ -9,7 +9,7 @@ enum GGUFValueCoding {
     static func readString(_ r: inout ByteReader, _ what: @autoclosure () -> String, strict: Bool = false) throws -> String {
         let n = try r.read(UInt64.self, "length of \(what())")
         guard n <= UInt64(r.remaining) else {
-            throw FormatError(r.file, "\(what()) has length \(n), more than the \(r.remaining) bytes left in the file")
+            throw FormatError(r.file, "truncated: \(what()) has length \(n), more than the \(r.remaining) bytes left in the file")
         }
         if strict { return try r.readUTF8(Int(n), what()) }
         let raw = try r.readBytes(Int(n), what())
@@ -49,7 +49,7 @@ enum GGUFValueCoding {
             // Every element takes at least minimumEncodedSize bytes: reject absurd counts before allocating.
             let maxCount = UInt64(r.remaining / elementType.minimumEncodedSize)
             guard count <= maxCount else {
-                throw FormatError(r.file, "\(what()) claims \(count) \(elementType) elements, more than the \(r.remaining) bytes left in the file can hold")
+                throw FormatError(r.file, "truncated: \(what()) claims \(count) \(elementType) elements, more than the \(r.remaining) bytes left in the file can hold")
             }
             let n = Int(count)
             var values: [GGUFValue] = []

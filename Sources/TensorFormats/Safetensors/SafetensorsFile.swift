@@ -36,7 +36,7 @@ public struct SafetensorsFile: TensorSource {
         }
         let headerBytes = file.slice(8..<(8 + headerLength))
         guard headerBytes.first == UInt8(ascii: "{") else {
-            throw FormatError(path, "invalid header: the JSON header must start with '{'")
+            throw FormatError(path, "invalid JSON header: the header must be a JSON object starting with '{'")
         }
         let json: JSONValue
         do {

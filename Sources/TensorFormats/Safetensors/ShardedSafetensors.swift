@@ -30,7 +30,7 @@ public struct ShardedSafetensors: TensorSource {
                 throw FormatError(indexPath, "tensor '\(tensor)' is listed twice in weight_map")
             }
             guard !shard.split(separator: "/").contains("..") && !shard.hasPrefix("/") else {
-                throw FormatError(indexPath, "weight_map names shard '\(shard)' outside the checkpoint folder")
+                throw FormatError(indexPath, "weight_map shard name '\(shard)' points outside the checkpoint folder")
             }
             shardOf[tensor] = shard
             if !shardNames.contains(shard) { shardNames.append(shard) }
@@ -41,7 +41,7 @@ public struct ShardedSafetensors: TensorSource {
             do {
                 shards.append(try SafetensorsFile(path: p))
             } catch let e as FormatError where e.file == p && e.problem.hasPrefix("cannot open") {
-                throw FormatError(indexPath, "shard '\(name)' named in weight_map is missing (\(e.problem))")
+                throw FormatError(indexPath, "shard '\(name)' named in weight_map is not found (\(e.problem))")
             }
         }
         var location: [String: Int] = [:]
@@ -63,7 +63,7 @@ public struct ShardedSafetensors: TensorSource {
         }
         for (tensor, shard) in map {
             if location[tensor] == nil {
-                throw FormatError(indexPath, "tensor '\(tensor)' listed in weight_map is not in shard '\(shard.stringValue ?? "?")'")
+                throw FormatError(indexPath, "tensor '\(tensor)' listed in weight_map is not present in shard '\(shard.stringValue ?? "?")'")
             }
         }
         self.shards = shards

@@ -81,7 +81,7 @@ public struct TorchCheckpoint: TensorSource {
             guard index[name] == nil else { throw FormatError(path, "two tensors are named \(name)") }
             let blobName = prefix + "data/" + t.storage.key
             guard let blob = zip.entry(named: blobName) else {
-                throw FormatError(path, "tensor \(name): storage record \(blobName) is missing")
+                throw FormatError(path, "tensor \(name): storage record \(blobName) is not found in the archive")
             }
             guard blob.uncompressedSize == t.storage.byteCount else {
                 throw FormatError(path, "tensor \(name): storage \(blobName) holds \(blob.uncompressedSize) bytes, but its \(t.storage.elementCount) elements need \(t.storage.byteCount)")
@@ -126,7 +126,7 @@ public struct TorchCheckpoint: TensorSource {
 
     private func blobEntry(_ t: TorchTensor) throws -> ZipEntry {
         let name = archivePrefix + (archivePrefix.isEmpty ? "" : "/") + "data/" + t.storage.key
-        guard let e = archive.entry(named: name) else { throw FormatError(path, "storage record \(name) is missing") }
+        guard let e = archive.entry(named: name) else { throw FormatError(path, "storage record \(name) is not found in the archive") }
         return e
     }
 

@@ -68,7 +68,7 @@ struct TorchBrokenFileTests {
     }
 
     @Test func missingBlob() {
-        #expect(error("missing_blob.bin")?.problem.contains("archive/data/7 is missing") == true)
+        #expect(error("missing_blob.bin")?.problem.contains("archive/data/7 is not found") == true)
     }
 
     @Test func hugeExpandedViewIsNotMaterialized() throws {
