@@ -10,7 +10,7 @@ export VLMEMBED_CACHE := $(CACHE)
 # Debian packages the build and tests need (checked with dpkg, installed with apt-get when missing).
 APT_PACKAGES := pkg-config ca-certificates libjpeg62-turbo-dev libpng-dev libopenblas-dev
 
-.PHONY: deps build test demo real-data tools-venv clean
+.PHONY: deps build test demo real-data tools-venv clean bench
 
 deps:
 	@missing=""; \
@@ -38,9 +38,11 @@ tools-venv:
 test: deps real-data
 	VLMEMBED_REAL_DATA=$(CACHE)/real $(SWIFT) test -c release -Xswiftc -enable-testing --disable-xctest
 
+# Until the bundle demo exists: inspect the tiny Phi-3.5-V model and embed two images and two captions with it.
 demo: build
-	.build/release/vlmembed inspect Fixtures/models/phi3_v
-	.build/release/vlmembed inspect Fixtures/models/llava_next
+	.build/release/vlmembed inspect Fixtures/models/phi3_v | head -8
+	.build/release/vlmembed embed --model Fixtures/models/phi3_v --input Fixtures/demo/requests.jsonl -o /tmp/vlmembed-demo.jsonl
+	@cut -c1-100 /tmp/vlmembed-demo.jsonl
 
 clean:
 	rm -rf .build

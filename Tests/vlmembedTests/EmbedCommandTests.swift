@@ -95,3 +95,14 @@ import TensorFormats
         #expect(r.errorLines.count == 1 && r.errorLines[0].contains("BertModel") && r.errorLines[0].contains("supported"), "\(r.stderr)")
     }
 }
+
+extension EmbedCommandTests {
+    /// A request longer than the model's positions is refused with its length, before any forward work.
+    @Test func tooLongRequestIsRefused() throws {
+        let text = String(repeating: "word ", count: 9000)
+        let (dir, req) = try writeRequests([#"{"id": "long", "text": "\#(text)"}"#])
+        let r = try CLIRunner.run(["embed", "--model", Self.phi, "--input", req, "-o", dir + "/o.jsonl"])
+        #expect(r.status == 2)
+        #expect(r.errorLines.count == 1 && r.errorLines[0].contains("'long'") && r.errorLines[0].contains("8192"), "\(r.stderr)")
+    }
+}

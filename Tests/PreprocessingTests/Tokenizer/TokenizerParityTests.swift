@@ -1,3 +1,5 @@
+import Foundation
+import TensorFormats
 import Testing
 @testable import Preprocessing
 
@@ -64,4 +66,12 @@ import Testing
         #expect(checked >= 150)
         #expect(bad.isEmpty, "\(bad.count) of \(checked) differ:\n\(bad.prefix(10).joined(separator: "\n"))")
     }
+}
+
+/// The LLaVA fixture's `tokenizer.model` is the real Mistral v0.1 SentencePiece model shipped in the
+/// mistral-common 1.13.1 wheel (`mistral_common/data/tokenizer.model.v1`), byte for byte, so the
+/// `.model` parity test above is the real-tokenizer check.
+@Test func llavaTokenizerModelIsMistralCommonV1() throws {
+    let bytes = try #require(FileManager.default.contents(atPath: TokenizerFixtures.repoRoot + "/Fixtures/models/llava_next/tokenizer.model"))
+    #expect(SHA256.hex([UInt8](bytes)) == "dadfd56d766715c61d2ef780a525ab43b8e6da4de6865bda3d95fdef5e134055")
 }
