@@ -17,6 +17,9 @@ struct Embed: ParsableCommand {
     @Option(help: "Model: a Hugging Face folder (config.json + safetensors).")
     var model: String
 
+    @Option(help: "A PEFT LoRA/DoRA adapter folder to merge at load (adapter_config.json + adapter_model.safetensors or .bin).")
+    var adapter: String?
+
     @Option(help: "Requests, one JSON object per line.")
     var input: String
 
@@ -40,7 +43,7 @@ struct Embed: ParsableCommand {
             if let threads { Parallel.setThreadCount(threads) }
             let requests = try EmbeddingRequest.readJSONLines(input)
             guard !requests.isEmpty else { throw FormatError(input, "no requests") }
-            let pipeline = try EmbeddingPipeline.load(directory: model)
+            let pipeline = try EmbeddingPipeline.load(directory: model, adapter: adapter)
             let progress = ProgressLine(label: "embed")
             var rows: [(String, [Float])] = []
             var traces: [(String, Trace)] = []

@@ -79,3 +79,10 @@ enum CLIPNames {
 func isIgnoredBuffer(_ name: String) -> Bool {
     name.hasSuffix(".position_ids") || name.hasSuffix("rotary_emb.inv_freq")
 }
+
+extension Architectures {
+    /// The adapter type of an architecture kind.
+    public static func adapter(for kind: ArchitectureKind) -> any ArchitectureAdapter.Type {
+        all.first { $0.kind == kind } ?? Phi3VArchitecture.self
+    }
+}

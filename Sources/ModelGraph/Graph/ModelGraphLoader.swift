@@ -54,3 +54,14 @@ extension ModelGraph {
         return ModelGraph(config: config, tensors: bound, ignoredSourceTensors: ignored, sourcePath: sourcePath)
     }
 }
+
+extension ModelGraph {
+    /// Loads a model folder and merges a PEFT adapter folder into it (fp32, as `merge_and_unload`).
+    public static func load(directory: String, adapter adapterDirectory: String?) throws -> ModelGraph {
+        var graph = try load(directory: directory)
+        if let adapterDirectory {
+            try graph.merge(try LoRAAdapter(directory: adapterDirectory), architecture: Architectures.adapter(for: graph.config.kind))
+        }
+        return graph
+    }
+}

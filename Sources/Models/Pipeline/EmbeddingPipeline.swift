@@ -19,9 +19,9 @@ public struct EmbeddingPipeline: Sendable {
         model = try EmbeddingModels.make(graph)
     }
 
-    /// Loads a Hugging Face model folder (config, weights by mmap, tokenizer).
-    public static func load(directory: String) throws -> EmbeddingPipeline {
-        let graph = try ModelGraph.load(directory: directory)
+    /// Loads a Hugging Face model folder (config, weights by mmap, tokenizer), merging a PEFT adapter folder if given.
+    public static func load(directory: String, adapter: String? = nil) throws -> EmbeddingPipeline {
+        let graph = try ModelGraph.load(directory: directory, adapter: adapter)
         return try EmbeddingPipeline(graph: graph, tokenizer: try Tokenizer.load(modelDirectory: directory))
     }
 
