@@ -1,4 +1,5 @@
 import ArgumentParser
+import ModelGraph
 import TensorFormats
 
 struct Inspect: ParsableCommand {
@@ -13,8 +14,20 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(help: "Print the canonical model graph (parts, layers, shapes, head) instead of the file's tensors.")
+    var graph = false
+
+    @Option(help: "With --graph: a PEFT adapter folder to merge; shows which modules it touches, with rank and scale.")
+    var adapter: String?
+
     func run() throws {
         try CLI.run {
+            if graph || adapter != nil {
+                let (g, merges) = try ModelGraph.loadEmbeddingGraph(directory: path, adapter: adapter)
+                let report = GraphReport(graph: g, merges: merges)
+                CLI.output(json ? report.json.serialized() : report.text)
+                return
+            }
             let source = try CheckpointOpener.open(path)
             let report = InspectReport(path: path, source: source)
             CLI.output(json ? report.json.serialized() : report.text)

@@ -13,6 +13,8 @@ public struct ModelGraph: Sendable {
     public let ignoredSourceTensors: [String]
     /// Where the checkpoint came from (for error messages and sibling files such as the tokenizer).
     public let sourcePath: String
+    /// The embedding head, once `attachEmbeddingHead()` has run.
+    public var head: EmbeddingHead?
 
     public init(config: ModelConfig, tensors: [GraphTensor], ignoredSourceTensors: [String], sourcePath: String) {
         self.config = config

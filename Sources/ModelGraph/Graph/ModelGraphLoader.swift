@@ -56,12 +56,15 @@ extension ModelGraph {
 }
 
 extension ModelGraph {
-    /// Loads a model folder and merges a PEFT adapter folder into it (fp32, as `merge_and_unload`).
-    public static func load(directory: String, adapter adapterDirectory: String?) throws -> ModelGraph {
+    /// Loads a model folder, merges a PEFT adapter folder into it (fp32, as `merge_and_unload`) and
+    /// attaches the VLM2Vec embedding head. Returns the merge records too.
+    public static func loadEmbeddingGraph(directory: String, adapter adapterDirectory: String?) throws -> (ModelGraph, [AdapterMergeRecord]) {
         var graph = try load(directory: directory)
+        var records: [AdapterMergeRecord] = []
         if let adapterDirectory {
-            try graph.merge(try LoRAAdapter(directory: adapterDirectory), architecture: Architectures.adapter(for: graph.config.kind))
+            records = try graph.merge(try LoRAAdapter(directory: adapterDirectory), architecture: Architectures.adapter(for: graph.config.kind))
         }
-        return graph
+        graph.attachEmbeddingHead()
+        return (graph, records)
     }
 }

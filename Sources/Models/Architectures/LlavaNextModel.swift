@@ -6,6 +6,7 @@ import ModelGraph
 /// `image_newline` after every row), spliced into the image-token positions, then Mistral.
 public struct LlavaNextModel: EmbeddingModel {
     public let config: ModelConfig
+    public let head: EmbeddingHead
     let vision: CLIPVisionTower
     let decoder: TransformerDecoder
     let projector1: LinearLayer
@@ -15,6 +16,7 @@ public struct LlavaNextModel: EmbeddingModel {
 
     public init(graph: ModelGraph) throws {
         config = graph.config
+        head = graph.head ?? .vlm2vec(for: graph.config)
         vision = try CLIPVisionTower(graph: graph)
         decoder = try TransformerDecoder(graph: graph, fused: false)
         projector1 = try LinearLayer(graph, "projector.linear_1", bias: true)

@@ -7,6 +7,7 @@ import ModelGraph
 /// Phi-3 decoder with LongRoPE.
 public struct Phi3VModel: EmbeddingModel {
     public let config: ModelConfig
+    public let head: EmbeddingHead
     let vision: CLIPVisionTower
     let decoder: TransformerDecoder
     let projector1: LinearLayer
@@ -16,6 +17,7 @@ public struct Phi3VModel: EmbeddingModel {
 
     public init(graph: ModelGraph) throws {
         config = graph.config
+        head = graph.head ?? .vlm2vec(for: graph.config)
         vision = try CLIPVisionTower(graph: graph)
         decoder = try TransformerDecoder(graph: graph, fused: true)
         projector1 = try LinearLayer(graph, "projector.linear_1", bias: true)

@@ -4,6 +4,8 @@ import ModelGraph
 /// A backbone that turns a prepared request into final-norm hidden states.
 public protocol EmbeddingModel: Sendable {
     var config: ModelConfig { get }
+    /// Pooling and normalisation (last token; VLM2Vec always normalises).
+    var head: EmbeddingHead { get }
     /// Final-norm states `[L × H]` for one request (L = inputIds.count).
     func finalHiddenStates(_ input: PreparedInput, trace: Trace) throws -> FloatBuffer
 }
@@ -20,6 +22,7 @@ extension EmbeddingModel {
         let h = config.decoder.hiddenSize
         let pooled = Array(UnsafeBufferPointer(start: y.pointer + (length - 1) * h, count: h))
         trace.record("pooled", shape: [1, h], pooled)
+        guard head.normalize else { return pooled }
         let normalized = Normalization.l2Normalized(pooled)
         trace.record("pooled_normalized", shape: [1, h], normalized)
         return normalized
@@ -29,6 +32,7 @@ extension EmbeddingModel {
 /// Builds the forward pass for a graph's architecture.
 public enum EmbeddingModels {
     public static func make(_ graph: ModelGraph) throws -> any EmbeddingModel {
+        guard (graph.head ?? .vlm2vec(for: graph.config)).pooling == .lastToken else { throw ModelError("only last-token pooling is supported") }
         switch graph.config.kind {
         case .phi3V: return try Phi3VModel(graph: graph)
         case .llavaNext: return try LlavaNextModel(graph: graph)

@@ -21,7 +21,7 @@ public struct EmbeddingPipeline: Sendable {
 
     /// Loads a Hugging Face model folder (config, weights by mmap, tokenizer), merging a PEFT adapter folder if given.
     public static func load(directory: String, adapter: String? = nil) throws -> EmbeddingPipeline {
-        let graph = try ModelGraph.load(directory: directory, adapter: adapter)
+        let (graph, _) = try ModelGraph.loadEmbeddingGraph(directory: directory, adapter: adapter)
         return try EmbeddingPipeline(graph: graph, tokenizer: try Tokenizer.load(modelDirectory: directory))
     }
 
