@@ -26,7 +26,21 @@ open(d + "/image.jsonl", "w").write(json.dumps({"id": "image4", "text": "<|image
       "images": ["%s/Fixtures/reference/images/example.jpg" % __import__("os").getcwd()]}) + "\n")
 PY
 $BIN tokenize --model "$CKPT" --input "$WORK/text.jsonl" --json | python3 -c 'import json,sys; print("text request tokens:", len(json.loads(sys.stdin.readline())["ids"]))'
+# Peak RSS counts the mmap'd checkpoint pages the kernel keeps resident (file-backed, reclaimable);
+# RssAnon is the process's own heap (activations, fp32 tiles). Sample both while the command runs.
 for kind in text image; do
-  /usr/bin/time -f "$kind: %e s wall, peak RSS %M KB" $BIN embed --model "$CKPT" --input "$WORK/$kind.jsonl" \
-      -o "$WORK/$kind.safetensors" --threads "$THREADS" 2>&1 | grep -v "info vlmembed"
+  start=$(date +%s.%N)
+  $BIN embed --model "$CKPT" --input "$WORK/$kind.jsonl" -o "$WORK/$kind.safetensors" --threads "$THREADS" 2>/dev/null &
+  pid=$!
+  anon=0; file=0
+  while kill -0 "$pid" 2>/dev/null; do
+    if read -r a f < <(awk '/RssAnon/{a=$2}/RssFile/{f=$2}END{print a+0, f+0}' "/proc/$pid/status" 2>/dev/null); then
+      [ "${a:-0}" -gt "$anon" ] && anon=$a
+      [ "${f:-0}" -gt "$file" ] && file=$f
+    fi
+    sleep 0.2
+  done
+  wait "$pid"
+  end=$(date +%s.%N)
+  printf "%s: %.1f s wall, peak anonymous RSS %d MB, peak file-backed (mmap) RSS %d MB\n" "$kind" "$(echo "$end - $start" | bc)" $((anon / 1024)) $((file / 1024))
 done
