@@ -27,21 +27,12 @@ public struct LlavaNextModel: EmbeddingModel {
     }
 
     public func finalHiddenStates(_ input: PreparedInput, trace: Trace) throws -> FloatBuffer {
-        let h = config.decoder.hiddenSize
         let ids = input.inputIds
-        let x = decoder.embed(ids)
-        if !input.images.isEmpty {
-            let slots = ids.indices.filter { ids[$0] == imageTokenIndex }
-            let features = try imageFeatures(input.images, trace: trace)
-            guard features.count == slots.count * h else {
-                throw ModelError("prompt has \(slots.count) image tokens but its images give \(features.count / h) feature tokens")
-            }
-            for (k, pos) in slots.enumerated() {
-                for j in 0..<h { x.pointer[pos * h + j] = features[k * h + j] }
-            }
+        // A text-only request keeps a literal <image> token as its plain embedding (upstream).
+        let slots = input.images.isEmpty ? [] : ids.indices.filter { ids[$0] == imageTokenIndex }
+        return try decoder.spliceAndRun(ids, slots: slots, hasImages: !input.images.isEmpty, trace: trace) {
+            try imageFeatures(input.images, trace: trace)
         }
-        trace.record("inputs_embeds", shape: [1, ids.count, h], x.pointer)
-        return decoder.run(x, length: ids.count, trace: trace)
     }
 
     /// Packed features of all images, in prompt order: `[tokens × H]`.

@@ -27,21 +27,10 @@ public struct Phi3VModel: EmbeddingModel {
     }
 
     public func finalHiddenStates(_ input: PreparedInput, trace: Trace) throws -> FloatBuffer {
-        let h = config.decoder.hiddenSize
         let ids = input.inputIds
-        let slots = ids.indices.filter { ids[$0] < 0 }
-        let x = decoder.embed(ids)
-        if !slots.isEmpty || !input.images.isEmpty {
-            let features = try imageFeatures(input.images, trace: trace)
-            guard features.count == slots.count * h else {
-                throw ModelError("prompt has \(slots.count) image slots but its images give \(features.count / h) feature tokens")
-            }
-            for (k, pos) in slots.enumerated() {
-                for j in 0..<h { x.pointer[pos * h + j] = features[k * h + j] }
-            }
+        return try decoder.spliceAndRun(ids, slots: ids.indices.filter { ids[$0] < 0 }, hasImages: !input.images.isEmpty, trace: trace) {
+            try imageFeatures(input.images, trace: trace)
         }
-        trace.record("inputs_embeds", shape: [1, ids.count, h], x.pointer)
-        return decoder.run(x, length: ids.count, trace: trace)
     }
 
     /// Projected features of all images, in prompt order: `[tokens × H]`.

@@ -53,6 +53,25 @@ public struct TransformerDecoder: Sendable {
         return out
     }
 
+    /// Embeds `ids`, overwrites the image-slot positions (in order) with `features()` when the request
+    /// has images or slots, records `inputs_embeds`, and runs the decoder: the splice both
+    /// compositions share (upstream's masked_scatter / negative-id fill).
+    func spliceAndRun(_ ids: [Int], slots: [Int], hasImages: Bool, trace: Trace, features: () throws -> [Float]) throws -> FloatBuffer {
+        let h = config.hiddenSize
+        let x = embed(ids)
+        if hasImages || !slots.isEmpty {
+            let f = try features()
+            guard f.count == slots.count * h else {
+                throw ModelError("prompt has \(slots.count) image slots but its images give \(f.count / h) feature tokens")
+            }
+            for (k, pos) in slots.enumerated() {
+                for j in 0..<h { x.pointer[pos * h + j] = f[k * h + j] }
+            }
+        }
+        trace.record("inputs_embeds", shape: [1, ids.count, h], x.pointer)
+        return run(x, length: ids.count, trace: trace)
+    }
+
     /// Runs every layer over `x` `[L × H]` in place, then the final norm; returns the final-norm states.
     /// Position p of the row uses RoPE position p; the LongRoPE factor list is chosen from L itself.
     public func run(_ x: FloatBuffer, length: Int, trace: Trace) -> FloatBuffer {
