@@ -36,28 +36,13 @@ extension ModelGraph {
                 throw FormatError(file, "adapter module '\(m.path)': lora_A \(aShape) / lora_B \(bShape) do not fit weight \(base.shape) at rank \(rank) (expected \(expectA) / \(expectB))")
             }
             let s = adapter.config.scale(module: m.path)
-            let af = try a.floats(), bf = try b.floats()
-            var w = try base.floats()
-            // delta = s·(B·A), transposed back to (out, in) for fan_in_fan_out.
-            var delta = [Float](repeating: 0, count: outF * inF)
-            let rows = adapter.config.fanInFanOut ? inF : outF, cols = adapter.config.fanInFanOut ? outF : inF
-            af.withUnsafeBufferPointer { ap in bf.withUnsafeBufferPointer { bp in delta.withUnsafeMutableBufferPointer { dp in
-                BLAS.sgemm(.no, .no, m: rows, n: cols, k: rank, a: bp.baseAddress!, lda: rank, b: ap.baseAddress!, ldb: cols, c: dp.baseAddress!, ldc: cols)
-            } } }
-            for i in 0..<(outF * inF) {
-                let d = adapter.config.fanInFanOut ? delta[(i % inF) * outF + i / inF] : delta[i]
-                w[i] += d * s
-            }
+            var magnitude: [Float]?
             if adapter.config.useDoRA, let mKey = m.magnitude {
-                let mag = try adapter.weights.floats(named: mKey)
-                guard mag.count == outF else { throw FormatError(file, "adapter module '\(m.path)': magnitude has \(mag.count) values, weight has \(outF) rows") }
-                for r in 0..<outF {
-                    var sum: Double = 0
-                    for j in 0..<inF { let v = Double(w[r * inF + j]); sum += v * v }
-                    let factor = mag[r] / Float(sum.squareRoot())
-                    for j in 0..<inF { w[r * inF + j] *= factor }
-                }
+                magnitude = try adapter.weights.floats(named: mKey)
+                guard magnitude?.count == outF else { throw FormatError(file, "adapter module '\(m.path)': magnitude has \(magnitude?.count ?? 0) values, weight has \(outF) rows") }
             }
+            let w = LoRAMath.mergedWeight(base: try base.floats(), rows: outF, columns: inF, a: try a.floats(), b: try b.floats(),
+                                          rank: rank, scale: s, fanInFanOut: adapter.config.fanInFanOut, magnitude: magnitude)
             replace(GraphTensor(name: canonical, shape: base.shape, value: .floats(w)))
             if let biasKey = m.loraBBias {
                 let biasName = String(canonical.dropLast(".weight".count)) + ".bias"
@@ -80,5 +65,35 @@ extension ModelGraph {
             replace(GraphTensor(name: canonical, shape: base.shape, value: .floats(try adapter.weights.floats(named: key))))
         }
         return records
+    }
+}
+
+/// The merge arithmetic on raw matrices (fp32), as PEFT's `merge_and_unload` does it.
+public enum LoRAMath {
+    /// W' = W + s·ΔW with ΔW = B·A (transposed for fan_in_fan_out, whose base is stored (in, out));
+    /// with `magnitude` (DoRA) each row of W + s·ΔW is rescaled to m / ‖row‖₂.
+    /// - Parameters: `base` is `[rows × columns]` as stored; `a` is `[rank × k]`, `b` `[n × rank]` with
+    ///   (n, k) = (rows, columns), or (columns, rows) for fan_in_fan_out.
+    public static func mergedWeight(base: [Float], rows: Int, columns: Int, a: [Float], b: [Float], rank: Int, scale s: Float,
+                                    fanInFanOut: Bool, magnitude: [Float]?) -> [Float] {
+        var w = base
+        let n = fanInFanOut ? columns : rows, k = fanInFanOut ? rows : columns
+        var delta = [Float](repeating: 0, count: rows * columns)
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in delta.withUnsafeMutableBufferPointer { dp in
+            BLAS.sgemm(.no, .no, m: n, n: k, k: rank, a: bp.baseAddress!, lda: rank, b: ap.baseAddress!, ldb: k, c: dp.baseAddress!, ldc: k)
+        } } }
+        for i in 0..<(rows * columns) {
+            let d = fanInFanOut ? delta[(i % columns) * k + i / columns] : delta[i]
+            w[i] += d * s
+        }
+        if let magnitude {
+            for r in 0..<rows {
+                var sum: Double = 0
+                for j in 0..<columns { let v = Double(w[r * columns + j]); sum += v * v }
+                let factor = magnitude[r] / Float(sum.squareRoot())
+                for j in 0..<columns { w[r * columns + j] *= factor }
+            }
+        }
+        return w
     }
 }
