@@ -44,5 +44,11 @@ demo: build
 	.build/release/vlmembed embed --model Fixtures/models/phi3_v --input Fixtures/demo/requests.jsonl -o /tmp/vlmembed-demo.jsonl
 	@cut -c1-100 /tmp/vlmembed-demo.jsonl
 
+# Speed and memory benchmarks (not tests): preprocessing vs the upstream Python processors, and
+# embedding peak RSS / time on a Phi-3.5-V-sized synthetic checkpoint.
+bench: build tools-venv
+	bash Tools/bench/run_preprocess_bench.sh
+	bash Tools/bench/measure_embed.sh
+
 clean:
 	rm -rf .build

@@ -30,6 +30,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // Tokenizers, image decoding and Pillow-exact resampling, the two processors, prompt assembly.
         .target(name: "Preprocessing", dependencies: ["TensorFormats", "CJPEG", "CPNG"]),
+        // Speed benchmarks (not tests): run by Tools/bench/*.sh next to the upstream peers.
+        .executableTarget(name: "PreprocessBench", dependencies: ["Preprocessing", "Kernels"], path: "Benchmarks/PreprocessBench"),
         // The command line: thin, no logic of its own.
         .executableTarget(
             name: "vlmembed",

@@ -117,8 +117,24 @@ def make_conv1d():
     print("conv1d_fan_in_fan_out written")
 
 
+def merge_reference(model):
+    """PEFT's merge of the reference set's DoRA adapter (Fixtures/adapters/reference/<model>_adapter)."""
+    from peft import PeftModel
+    sd = checkpoint(model)
+    d = os.path.join(OUT, "reference", f"{model}_adapter")
+    pm = PeftModel.from_pretrained(skeleton(sd), d)
+    n_lora = sum(1 for k, _ in pm.named_parameters() if "lora_B" in k)
+    merged = pm.merge_and_unload().state_dict()
+    touched = {k: v.contiguous() for k, v in merged.items() if k in sd and not torch.equal(v, sd[k])}
+    assert len(touched) == n_lora, (model, len(touched), n_lora)
+    save_file(touched, os.path.join(OUT, "reference", f"{model}_merged.safetensors"), metadata={"format": "pt"})
+    print(f"reference {model}: {len(touched)} merged tensors")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    merge_reference("phi3_v")
+    merge_reference("llava_next")
     made = [
         make("phi3_lora", "phi3_v", LoraConfig(r=4, lora_alpha=8, target_modules=["qkv_proj", "o_proj", "gate_up_proj", "down_proj"]), bin_copy=True),
         make("phi3_rslora", "phi3_v", LoraConfig(r=4, lora_alpha=8, use_rslora=True, target_modules=["qkv_proj", "q_proj", "out_proj"])),

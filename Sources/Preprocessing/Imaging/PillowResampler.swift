@@ -39,35 +39,39 @@ public enum PillowResampler {
         let inStride = image.width * 3
         let outStride = outW * 3
         let round: Int32 = 1 << (ResampleCoefficients.precisionBits - 1)
-        var out = [UInt8](repeating: 0, count: outStride * rows.count)
-        image.pixels.withUnsafeBufferPointer { src in
-            c.weights.withUnsafeBufferPointer { kk in
-                c.start.withUnsafeBufferPointer { starts in
-                    c.count.withUnsafeBufferPointer { counts in
-                        out.withUnsafeMutableBufferPointer { dst in
-                            for (oy, y) in rows.enumerated() {
-                                let srow = y * inStride
-                                let drow = oy * outStride
-                                for xx in 0..<outW {
-                                    let kbase = xx * c.ksize
-                                    var p = srow + starts[xx] * 3
-                                    var s0 = round, s1 = round, s2 = round
-                                    for x in 0..<counts[xx] {
-                                        let k = kk[kbase + x]
-                                        s0 &+= Int32(src[p]) &* k
-                                        s1 &+= Int32(src[p + 1]) &* k
-                                        s2 &+= Int32(src[p + 2]) &* k
-                                        p += 3
+        let ksize = c.ksize
+        let out = [UInt8](unsafeUninitializedCapacity: outStride * rows.count) { dst, n in
+            image.pixels.withUnsafeBufferPointer { src in
+                c.weights.withUnsafeBufferPointer { kk in
+                    c.start.withUnsafeBufferPointer { starts in
+                        c.count.withUnsafeBufferPointer { counts in
+                            let ctx = UnsafeSendable((src.baseAddress!, kk.baseAddress!, starts.baseAddress!, counts.baseAddress!, dst.baseAddress!))
+                            ImagingThreads.forEachChunk(rows.count) { range in
+                                let (src, kk, starts, counts, dst) = ctx.value
+                                for oy in range {
+                                    let srow = src + (rows.lowerBound + oy) * inStride
+                                    var d = dst + oy * outStride
+                                    for xx in 0..<outW {
+                                        let k = kk + xx * ksize
+                                        var p = srow + starts[xx] * 3
+                                        var s0 = round, s1 = round, s2 = round
+                                        for x in 0..<counts[xx] {
+                                            let w = k[x]
+                                            s0 &+= Int32(p[0]) &* w
+                                            s1 &+= Int32(p[1]) &* w
+                                            s2 &+= Int32(p[2]) &* w
+                                            p += 3
+                                        }
+                                        d[0] = clip8(s0); d[1] = clip8(s1); d[2] = clip8(s2)
+                                        d += 3
                                     }
-                                    dst[drow + xx * 3] = clip8(s0)
-                                    dst[drow + xx * 3 + 1] = clip8(s1)
-                                    dst[drow + xx * 3 + 2] = clip8(s2)
                                 }
                             }
                         }
                     }
                 }
             }
+            n = outStride * rows.count
         }
         return RGBImage(width: outW, height: rows.count, pixels: out)
     }
@@ -76,29 +80,35 @@ public enum PillowResampler {
     static func verticalPass(_ image: RGBImage, rowOffset: Int, height: Int, coefficients c: ResampleCoefficients) -> RGBImage {
         let stride = image.width * 3
         let round: Int32 = 1 << (ResampleCoefficients.precisionBits - 1)
-        var out = [UInt8](repeating: 0, count: stride * height)
-        var acc = [Int32](repeating: 0, count: stride)
-        image.pixels.withUnsafeBufferPointer { src in
-            c.weights.withUnsafeBufferPointer { kk in
-                acc.withUnsafeMutableBufferPointer { acc in
-                    out.withUnsafeMutableBufferPointer { dst in
-                        for yy in 0..<height {
-                            for i in 0..<stride { acc[i] = round }
-                            let ymin = c.start[yy] - rowOffset
-                            let kbase = yy * c.ksize
-                            for y in 0..<c.count[yy] {
-                                let k = kk[kbase + y]
-                                let srow = (ymin + y) * stride
-                                for i in 0..<stride {
-                                    acc[i] &+= Int32(src[srow + i]) &* k
+        let ksize = c.ksize
+        let out = [UInt8](unsafeUninitializedCapacity: stride * height) { dst, n in
+            image.pixels.withUnsafeBufferPointer { src in
+                c.weights.withUnsafeBufferPointer { kk in
+                    c.start.withUnsafeBufferPointer { starts in
+                        c.count.withUnsafeBufferPointer { counts in
+                            let ctx = UnsafeSendable((src.baseAddress!, kk.baseAddress!, starts.baseAddress!, counts.baseAddress!, dst.baseAddress!))
+                            ImagingThreads.forEachChunk(height) { range in
+                                let (src, kk, starts, counts, dst) = ctx.value
+                                let acc = UnsafeMutablePointer<Int32>.allocate(capacity: stride)
+                                defer { acc.deallocate() }
+                                for yy in range {
+                                    acc.update(repeating: round, count: stride)
+                                    let ymin = starts[yy] - rowOffset
+                                    let k = kk + yy * ksize
+                                    for y in 0..<counts[yy] {
+                                        let w = k[y]
+                                        let srow = src + (ymin + y) * stride
+                                        for i in 0..<stride { acc[i] &+= Int32(srow[i]) &* w }
+                                    }
+                                    let drow = dst + yy * stride
+                                    for i in 0..<stride { drow[i] = clip8(acc[i]) }
                                 }
                             }
-                            let drow = yy * stride
-                            for i in 0..<stride { dst[drow + i] = clip8(acc[i]) }
                         }
                     }
                 }
             }
+            n = stride * height
         }
         return RGBImage(width: image.width, height: height, pixels: out)
     }

@@ -35,12 +35,12 @@ public struct LlavaNextImageProcessor: Sendable {
         let base = image.resized(width: s, height: s, filter: .bicubic)
         let patchLen = 3 * s * s
         var pixels = [Float](repeating: 0, count: g.patchCount * patchLen)
-        PixelNormalization.transformers(base, rescale: rescaleFactor, mean: mean, std: std, into: &pixels, at: 0)
+        let tables = PixelNormalization.transformersTables(rescale: rescaleFactor, mean: mean, std: std)
+        PixelNormalization.apply(tables, base, into: &pixels, at: 0)
         for a in 0..<g.tileRows {
             for b in 0..<g.tileColumns {
-                let tile = padded.cropped(x: b * s, y: a * s, width: s, height: s)
-                PixelNormalization.transformers(tile, rescale: rescaleFactor, mean: mean, std: std, into: &pixels,
-                                                at: (1 + a * g.tileColumns + b) * patchLen)
+                PixelNormalization.apply(tables, padded, x0: b * s, y0: a * s, width: s, height: s, into: &pixels,
+                                         at: (1 + a * g.tileColumns + b) * patchLen)
             }
         }
         return Output(geometry: g, pixels: pixels)

@@ -36,20 +36,23 @@ public struct Phi3VImageProcessor: Sendable {
         if g.transposed { work = work.transposed() }
         let hdH = work.height, hdW = work.width
         var hd = [Float](repeating: 0, count: 3 * hdH * hdW)
-        PixelNormalization.torchvision(work, mean: mean, std: std, into: &hd, at: 0)
+        PixelNormalization.apply(PixelNormalization.torchvisionTables(mean: mean, std: std), work, into: &hd, at: 0)
         let crops = 1 + g.cropRows * g.cropColumns
         let cropLen = 3 * s * s
         var pixels = [Float](repeating: 0, count: crops * cropLen)
         let global = TorchBicubic.interpolate(hd, channels: 3, height: hdH, width: hdW, outHeight: s, outWidth: s)
         pixels.replaceSubrange(0..<cropLen, with: global)
-        for a in 0..<g.cropRows {
-            for b in 0..<g.cropColumns {
-                let base = (1 + a * g.cropColumns + b) * cropLen
-                for c in 0..<3 {
-                    for y in 0..<s {
-                        let src = c * hdH * hdW + (a * s + y) * hdW + b * s
-                        let dst = base + c * s * s + y * s
-                        for x in 0..<s { pixels[dst + x] = hd[src + x] }
+        pixels.withUnsafeMutableBufferPointer { dst in
+            hd.withUnsafeBufferPointer { src in
+                for a in 0..<g.cropRows {
+                    for b in 0..<g.cropColumns {
+                        let base = (1 + a * g.cropColumns + b) * cropLen
+                        for c in 0..<3 {
+                            for y in 0..<s {
+                                (dst.baseAddress! + base + c * s * s + y * s)
+                                    .update(from: src.baseAddress! + c * hdH * hdW + (a * s + y) * hdW + b * s, count: s)
+                            }
+                        }
                     }
                 }
             }

@@ -53,3 +53,19 @@ import TensorFormats
         #expect(throws: FormatError.self) { try Tokenizer(ggufVocabulary: w) }
     }
 }
+
+/// The vocabulary read straight from `ggml-vocab-phi-3.gguf` through the GGUF reader gives llama.cpp's
+/// expected ids on all its test vectors (ids without BOS).
+@Test func ggufFileVocabularyPassesLlamaCppVectors() throws {
+    let dir = TokenizerFixtures.tokenizerDir
+    let tokenizer = try Tokenizer.load(model: dir + "/ggml-vocab-phi-3.gguf")
+    let inputs = try String(contentsOfFile: dir + "/ggml-vocab-phi-3.gguf.inp", encoding: .utf8).components(separatedBy: "\n__ggml_vocab_test__\n")
+    let outputs = try String(contentsOfFile: dir + "/ggml-vocab-phi-3.gguf.out", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+    var checked = 0
+    for (i, text) in inputs.enumerated() where i < outputs.count && !(i == inputs.count - 1 && text.isEmpty) {
+        let want = outputs[i].split(separator: " ").compactMap { Int($0) }
+        #expect(tokenizer.encode(text, addSpecialTokens: false) == want, "vector \(i): \(text.debugDescription)")
+        checked += 1
+    }
+    #expect(checked == 46)
+}
