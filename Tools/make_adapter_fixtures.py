@@ -13,6 +13,13 @@ Usage: python Tools/make_adapter_fixtures.py   (from the repo root; writes Fixtu
 import json
 import os
 import shutil
+import sys
+
+# PEFT writes target_modules in set order: fix the hash seed so regenerated configs are identical.
+if os.environ.get("PYTHONHASHSEED") != "0":
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch
 import peft

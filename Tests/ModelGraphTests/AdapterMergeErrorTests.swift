@@ -57,7 +57,8 @@ import TensorFormats
 
     @Test(arguments: [("\"lora_bias\": false", "\"lora_bias\": true", "use_dora + lora_bias"),
                       ("\"peft_type\": \"LORA\"", "\"peft_type\": \"IA3\"", "IA3"),
-                      ("\"layer_replication\": null", "\"layer_replication\": [[0, 2]]", "layer_replication")])
+                      ("\"layer_replication\": null", "\"layer_replication\": [[0, 2]]", "layer_replication"),
+                      ("\"init_lora_weights\": \"gaussian\"", "\"init_lora_weights\": \"pissa\"", "pissa")])
     func unsupportedOptionsAreRefused(find: String, replace: String, expected: String) throws {
         let dir = try Self.copyAdapter("phi3_v_adapter")
         let cfg = dir + "/adapter_config.json"

@@ -58,6 +58,10 @@ public struct AdapterConfig: Sendable {
             throw FormatError(file, "unsupported option target_parameters (LoRA on raw parameters)")
         }
         if let v = json["trainable_token_indices"], v != .null { throw FormatError(file, "unsupported option trainable_token_indices") }
+        if let initMethod = json["init_lora_weights"]?.stringValue,
+           ["pissa", "olora", "corda", "eva", "loftq"].contains(where: { initMethod.lowercased().hasPrefix($0) }) {
+            throw FormatError(file, "unsupported init_lora_weights '\(initMethod)': such an adapter applies to a residual base, not the checkpoint; convert it to plain LoRA with PEFT first")
+        }
         if useDoRA && loraBias { throw FormatError(file, "unsupported combination use_dora + lora_bias") }
         if useDoRA && fanInFanOut { throw FormatError(file, "unsupported combination use_dora + fan_in_fan_out") }
     }

@@ -99,9 +99,24 @@ public enum TorchBicubic {
         /// torch's accumulation: fma(v3,w3, fma(v2,w2, fma(v0,w0, v1·w1))).
         @inline(__always)
         static func sum(_ v0: Float, _ v1: Float, _ v2: Float, _ v3: Float, _ w: [Float], _ t: Int) -> Float {
-            var o = (v1 * w[t + 1]).addingProduct(v0, w[t])
-            o = o.addingProduct(v2, w[t + 2])
-            return o.addingProduct(v3, w[t + 3])
+            var o = fma(v0, w[t], v1 * w[t + 1])
+            o = fma(v2, w[t + 2], o)
+            return fma(v3, w[t + 3], o)
+        }
+
+        /// Correctly rounded fp32 fma(a, b, c) without a libm call (the build targets baseline
+        /// x86-64, so `addingProduct` is an out-of-line `fmaf`). a·b is exact in double; adding c
+        /// rounds once, to s. If s is not halfway between two floats, a and its exact value lie
+        /// strictly between the same two float midpoints, so rounding s to float is the correctly
+        /// rounded result. The rare ties (and tiny results near the float subnormal range) go to `fmaf`.
+        @inline(__always)
+        static func fma(_ a: Float, _ b: Float, _ c: Float) -> Float {
+            let s = Double(a) * Double(b) + Double(c)
+            let bits = s.bitPattern
+            let tie = bits & 0x1FFF_FFFF == 0x1000_0000
+            let tiny = bits & 0x7FF0_0000_0000_0000 < 0x3820_0000_0000_0000 && s != 0  // |s| < 2^-125
+            if tie || tiny { return c.addingProduct(a, b) }
+            return Float(s)
         }
     }
 }

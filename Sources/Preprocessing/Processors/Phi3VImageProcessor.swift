@@ -35,11 +35,12 @@ public struct Phi3VImageProcessor: Sendable {
         work = work.padded(top: g.padTop, bottom: g.padBottom, left: 0, right: 0, color: (255, 255, 255))
         if g.transposed { work = work.transposed() }
         let hdH = work.height, hdW = work.width
-        var hd = [Float](repeating: 0, count: 3 * hdH * hdW)
+        // Every element of `hd` and `pixels` is written below, so skip the zero-fill.
+        var hd = [Float](unsafeUninitializedCapacity: 3 * hdH * hdW) { _, n in n = 3 * hdH * hdW }
         PixelNormalization.apply(PixelNormalization.torchvisionTables(mean: mean, std: std), work, into: &hd, at: 0)
         let crops = 1 + g.cropRows * g.cropColumns
         let cropLen = 3 * s * s
-        var pixels = [Float](repeating: 0, count: crops * cropLen)
+        var pixels = [Float](unsafeUninitializedCapacity: crops * cropLen) { _, n in n = crops * cropLen }
         let global = TorchBicubic.interpolate(hd, channels: 3, height: hdH, width: hdW, outHeight: s, outWidth: s)
         pixels.replaceSubrange(0..<cropLen, with: global)
         pixels.withUnsafeMutableBufferPointer { dst in
