@@ -150,7 +150,7 @@ struct TorchBrokenFileTests {
     /// Random byte corruption never crashes: the file opens (and its tensors read) or a FormatError is thrown.
     @Test func corruptionNeverCrashes() throws {
         let full = try TorchFixtures.bytes("state_dict.bin")
-        var rng = TorchSplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0..<300 {
             var b = full
             for _ in 0..<(1 + Int(rng.next() % 4)) {
@@ -166,17 +166,5 @@ struct TorchBrokenFileTests {
             }
             unlink(path)
         }
-    }
-}
-
-struct TorchSplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
