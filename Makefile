@@ -38,11 +38,10 @@ tools-venv:
 test: deps real-data
 	VLMEMBED_REAL_DATA=$(CACHE)/real $(SWIFT) test -c release -Xswiftc -enable-testing --disable-xctest
 
-# Until the bundle demo exists: inspect the tiny Phi-3.5-V model and embed two images and two captions with it.
+# The whole pipeline on the tiny Phi-3.5-V model: convert with its DoRA adapter to int8 and int4,
+# verify both, embed two images and two captions, print the similarity matrix.
 demo: build
-	.build/release/vlmembed inspect Fixtures/models/phi3_v | head -8
-	.build/release/vlmembed embed --model Fixtures/models/phi3_v --input Fixtures/demo/requests.jsonl -o /tmp/vlmembed-demo.jsonl
-	@cut -c1-100 /tmp/vlmembed-demo.jsonl
+	.build/release/vlmembed demo
 
 # Speed and memory benchmarks (not tests): preprocessing vs the upstream Python processors, and
 # embedding peak RSS / time on a Phi-3.5-V-sized synthetic checkpoint.

@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "ModelGraph", targets: ["ModelGraph"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "Bundle", targets: ["Bundle"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,6 +27,10 @@ let package = Package(
         .target(name: "ModelGraph", dependencies: ["TensorFormats", "Kernels"]),
         // Forward passes: CLIP tower, the shared decoder, Phi-3-V and LLaVA-NeXT compositions, pooling.
         .target(name: "Models", dependencies: ["ModelGraph", "Kernels", "Preprocessing"]),
+        // The .vlmb bundle: manifest, streaming atomic writer, mmap reader, checksums.
+        .target(name: "Bundle", dependencies: ["TensorFormats", "ModelGraph", "Kernels"]),
+        // Parity against the reference (verify) and retrieval scoring (eval).
+        .target(name: "Evaluation", dependencies: ["Models", "Bundle", "ModelGraph", "Preprocessing", "Kernels", "TensorFormats"]),
         // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev).
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -41,6 +47,8 @@ let package = Package(
                 "Kernels",
                 "ModelGraph",
                 "Models",
+                "Bundle",
+                "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,7 +71,15 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelsTests",
-            dependencies: ["Models", "ModelGraph", "Kernels", "TensorFormats"]
+            dependencies: ["Models", "ModelGraph", "Kernels", "TensorFormats", "Bundle"]
+        ),
+        .testTarget(
+            name: "BundleTests",
+            dependencies: ["Bundle", "ModelGraph", "Models", "Kernels", "TensorFormats"]
+        ),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Bundle", "Models", "ModelGraph", "Kernels", "TensorFormats", "Preprocessing"]
         ),
         .testTarget(
             name: "vlmembedTests",

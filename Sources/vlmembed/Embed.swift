@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bundle
 import Kernels
 import Models
 import Preprocessing
@@ -14,7 +15,7 @@ struct Embed: ParsableCommand {
         """
     )
 
-    @Option(help: "Model: a Hugging Face folder (config.json + safetensors).")
+    @Option(help: "Model: a Hugging Face folder (config.json + safetensors) or a .vlmb bundle.")
     var model: String
 
     @Option(help: "A PEFT LoRA/DoRA adapter folder to merge at load (adapter_config.json + adapter_model.safetensors or .bin).")
@@ -43,7 +44,7 @@ struct Embed: ParsableCommand {
             if let threads { Parallel.setThreadCount(threads) }
             let requests = try EmbeddingRequest.readJSONLines(input)
             guard !requests.isEmpty else { throw FormatError(input, "no requests") }
-            let pipeline = try EmbeddingPipeline.load(directory: model, adapter: adapter)
+            let pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(model, adapter: adapter).0)
             let progress = ProgressLine(label: "embed")
             var rows: [(String, [Float])] = []
             var traces: [(String, Trace)] = []

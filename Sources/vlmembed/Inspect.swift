@@ -1,11 +1,12 @@
 import ArgumentParser
+import Bundle
 import ModelGraph
 import TensorFormats
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe a checkpoint: format, architecture, parameter count, bytes by dtype, tensor table.",
-        discussion: "PATH is a Hugging Face folder, a .safetensors file or index, a .gguf, or a PyTorch .bin/.pt. Only headers are read."
+        discussion: "PATH is a Hugging Face folder, a .safetensors file or index, a .gguf, a PyTorch .bin/.pt, or a .vlmb bundle. Only headers are read."
     )
 
     @Argument(help: "The checkpoint to describe.")
@@ -22,8 +23,13 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         try CLI.run {
+            if ModelSource.isBundle(path) && !graph {
+                let report = BundleReport(bundle: try BundleFile(path: path))
+                CLI.output(json ? report.json.serialized() : report.text)
+                return
+            }
             if graph || adapter != nil {
-                let (g, merges) = try ModelGraph.loadEmbeddingGraph(directory: path, adapter: adapter)
+                let (g, merges) = try ModelSource.openEmbeddingGraph(path, adapter: adapter)
                 let report = GraphReport(graph: g, merges: merges)
                 CLI.output(json ? report.json.serialized() : report.text)
                 return

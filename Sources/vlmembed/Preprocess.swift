@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bundle
 import Models
 import Preprocessing
 import TensorFormats
@@ -27,7 +28,7 @@ struct Preprocess: ParsableCommand {
     func run() throws {
         try CLI.run {
             if let crops, crops < 1 { throw ValidationError("--crops must be at least 1") }
-            var pipeline = try EmbeddingPipeline.load(directory: model)
+            var pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(model).0)
             pipeline.numCropsOverride = crops
             let marker = pipeline.graph.config.kind == .phi3V ? "<|image_1|>" : "<image>"
             let request = EmbeddingRequest(id: image, text: text ?? marker + " Represent the given image.", images: [image])

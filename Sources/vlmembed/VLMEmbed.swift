@@ -6,7 +6,7 @@ struct VLMEmbed: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlmembed",
         abstract: "Multimodal embedding models (VLM2Vec-style) on the CPU: inspect, convert, embed, verify.",
-        version: "0.1.0",
-        subcommands: [Inspect.self, Export.self, Tokenize.self, Preprocess.self, Embed.self]
+        version: "0.3.0",
+        subcommands: [Inspect.self, Export.self, Tokenize.self, Preprocess.self, Embed.self, Convert.self, Verify.self, Demo.self]
     )
 }

@@ -1,23 +1,63 @@
 /// A linear layer's weight `W[rows = out, columns = in]` in whatever storage it came in.
-/// Layers ask it for `y = x·Wᵀ`; the storage picks the kernel. 16-bit weights are widened to
-/// fp32 a tile of rows at a time, so no full fp32 copy of the matrix is ever made.
+/// Layers ask it for `y = x·Wᵀ`; the storage picks the kernel. 16-bit and quantized weights are
+/// widened to fp32 a tile of rows at a time (quantized ones to exactly the pinned W' values), so
+/// no full fp32 copy of the matrix is ever made; a few input rows against quantized storage go
+/// through a direct kernel that decodes the codes in registers.
 public struct WeightMatrix: @unchecked Sendable {
-    /// How the elements are stored.
-    public enum Storage: Sendable, Equatable { case f32, f16, bf16 }
+    /// How the elements are stored (the quantized layouts are described at `QuantizedBytes`).
+    public enum Storage: Sendable, Hashable {
+        case f32, f16, bf16
+        /// Int8 codes row-major, one float32 scale per row.
+        case int8
+        /// 4-bit codes two per byte, one float16 scale (and, asymmetric, one zero point) per
+        /// `group` consecutive columns of a row.
+        case int4(group: Int, asymmetric: Bool)
+
+        /// True for int8 and int4 storage.
+        public var isQuantized: Bool {
+            switch self {
+            case .int8, .int4: return true
+            case .f32, .f16, .bf16: return false
+            }
+        }
+    }
 
     public let rows: Int
     public let columns: Int
     public let storage: Storage
-    /// Little-endian elements, row-major; may be unaligned for 16-bit storage.
+    /// Little-endian elements (or codes), row-major; may be unaligned for 16-bit storage.
     public let base: UnsafeRawPointer
+    /// Quantized storage: the scale section (float32 per row for int8, float16 per group for int4).
+    public let scales: UnsafeRawPointer?
+    /// Asymmetric int4 storage: the zero-point section (one byte per group).
+    public let zeros: UnsafeRawPointer?
     private let owner: AnyObject?
 
     /// Wraps memory kept alive by `owner` (a mapped file or a buffer).
     public init(rows: Int, columns: Int, storage: Storage, base: UnsafeRawPointer, owner: AnyObject?) {
+        self.init(rows: rows, columns: columns, storage: storage, base: base, scales: nil, zeros: nil, owner: owner)
+    }
+
+    /// Wraps the sections of any storage, kept alive by `owner`: `scales` is required for int8
+    /// and int4, `zeros` for asymmetric int4; both are ignored for float storage.
+    public init(rows: Int, columns: Int, storage: Storage, base: UnsafeRawPointer,
+                scales: UnsafeRawPointer?, zeros: UnsafeRawPointer?, owner: AnyObject?) {
+        switch storage {
+        case .f32, .f16, .bf16:
+            break
+        case .int8:
+            precondition(scales != nil, "WeightMatrix: int8 storage needs scales")
+        case .int4(let group, let asymmetric):
+            precondition(group > 0, "WeightMatrix: int4 group size \(group) is not positive")
+            precondition(scales != nil, "WeightMatrix: int4 storage needs scales")
+            precondition(!asymmetric || zeros != nil, "WeightMatrix: asymmetric int4 storage needs zero points")
+        }
         self.rows = rows
         self.columns = columns
         self.storage = storage
         self.base = base
+        self.scales = storage.isQuantized ? scales : nil
+        self.zeros = storage.isQuantized ? zeros : nil
         self.owner = owner
     }
 
@@ -35,21 +75,37 @@ public struct WeightMatrix: @unchecked Sendable {
         case .f32 where Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0:
             BLAS.sgemm(.no, .yes, m: n, n: rows, k: columns, a: x, lda: columns,
                        b: base.assumingMemoryBound(to: Float.self), ldb: columns, c: y, ldc: ld)
+        case .int8 where n < QuantizedDirectProduct.inputLimit, .int4 where n < QuantizedDirectProduct.inputLimit:
+            applyDirect(x, count: n, into: y, ldy: ld)
         default:
-            let tile = max(1, min(rows, (1 << 20) / max(columns, 1)))
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
-            defer { scratch.deallocate() }
-            var r0 = 0
-            while r0 < rows {
-                let r1 = min(rows, r0 + tile)
-                widenRows(r0..<r1, into: scratch)
-                BLAS.sgemm(.no, .yes, m: n, n: r1 - r0, k: columns, a: x, lda: columns, b: scratch, ldb: columns, c: y + r0, ldc: ld)
-                r0 = r1
-            }
+            applyByWidening(x, count: n, into: y, ldy: ld)
         }
         if let bias {
             precondition(bias.count == rows, "bias length does not match weight rows")
             for i in 0..<n { let row = y + i * ld; for j in 0..<rows { row[j] += bias[j] } }
+        }
+    }
+
+    /// y = x·Wᵀ through fp32 tiles of rows (about 4 MB each) and sgemm; any storage.
+    func applyByWidening(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, ldy ld: Int) {
+        let tile = max(1, min(rows, (1 << 20) / max(columns, 1)))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
+        defer { scratch.deallocate() }
+        var r0 = 0
+        while r0 < rows {
+            let r1 = min(rows, r0 + tile)
+            widenRows(r0..<r1, into: scratch)
+            BLAS.sgemm(.no, .yes, m: n, n: r1 - r0, k: columns, a: x, lda: columns, b: scratch, ldb: columns, c: y + r0, ldc: ld)
+            r0 = r1
+        }
+    }
+
+    /// y = x·Wᵀ by the direct quantized kernel (any n); float storage falls back to widening.
+    func applyDirect(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, ldy ld: Int) {
+        if let codes = QuantizedRows(self) {
+            QuantizedDirectProduct.apply(codes, rows: rows, x, count: n, into: y, ldy: ld)
+        } else {
+            applyByWidening(x, count: n, into: y, ldy: ld)
         }
     }
 
@@ -73,6 +129,11 @@ public struct WeightMatrix: @unchecked Sendable {
                 for i in (c * 65536)..<min(count, (c + 1) * 65536) {
                     out[i] = HalfPrecision.toFloat(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
                 }
+            }
+        case .int8, .int4:
+            guard let codes = QuantizedRows(self) else { return }
+            Parallel.forEach(range.count) { i in
+                codes.widen(row: range.lowerBound + i, into: out + i * columns)
             }
         }
     }
@@ -106,21 +167,4 @@ public final class FloatBuffer: @unchecked Sendable {
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 
     deinit { pointer.deallocate() }
-}
-
-/// IEEE binary16 → fp32 (Kernels know no file formats, so they carry their own codec).
-public enum HalfPrecision {
-    @inline(__always)
-    public static func toFloat(_ h: UInt16) -> Float {
-        let sign = UInt32(h & 0x8000) << 16
-        let exp = UInt32(h >> 10) & 0x1F
-        let mant = UInt32(h & 0x3FF)
-        if exp == 0 {
-            if mant == 0 { return Float(bitPattern: sign) }
-            let v = Float(mant) * (1.0 / 16_777_216.0)
-            return sign != 0 ? -v : v
-        }
-        if exp == 0x1F { return Float(bitPattern: sign | 0x7F80_0000 | (mant << 13)) }
-        return Float(bitPattern: sign | ((exp + 112) << 23) | (mant << 13))
-    }
 }

@@ -36,14 +36,23 @@ extension ModelGraph {
                 throw FormatError(file, "adapter module '\(m.path)': lora_A \(aShape) / lora_B \(bShape) do not fit weight \(base.shape) at rank \(rank) (expected \(expectA) / \(expectB))")
             }
             let s = adapter.config.scale(module: m.path)
-            var magnitude: [Float]?
+            var magnitudeKey: String?
             if adapter.config.useDoRA, let mKey = m.magnitude {
-                magnitude = try adapter.weights.floats(named: mKey)
-                guard magnitude?.count == outF else { throw FormatError(file, "adapter module '\(m.path)': magnitude has \(magnitude?.count ?? 0) values, weight has \(outF) rows") }
+                guard let d = adapter.weights.descriptor(named: mKey), d.elementCount == outF else {
+                    throw FormatError(file, "adapter module '\(m.path)': magnitude has \(adapter.weights.descriptor(named: mKey)?.elementCount ?? 0) values, weight has \(outF) rows")
+                }
+                magnitudeKey = mKey
             }
-            let w = LoRAMath.mergedWeight(base: try base.floats(), rows: outF, columns: inF, a: try a.floats(), b: try b.floats(),
-                                          rank: rank, scale: s, fanInFanOut: adapter.config.fanInFanOut, magnitude: magnitude)
-            replace(GraphTensor(name: canonical, shape: base.shape, value: .floats(w)))
+            // The arithmetic runs when the weight is read, so a writer streams merged tensors one at a time.
+            let weights = adapter.weights, fanInFanOut = adapter.config.fanInFanOut, dora = magnitudeKey
+            let merged = DeferredValues {
+                let baseValues = try base.floats()
+                base.releaseSourcePages()
+                return LoRAMath.mergedWeight(base: baseValues, rows: outF, columns: inF, a: try weights.floats(named: aKey),
+                                      b: try weights.floats(named: bKey), rank: rank, scale: s, fanInFanOut: fanInFanOut,
+                                      magnitude: try dora.map { try weights.floats(named: $0) })
+            }
+            replace(GraphTensor(name: canonical, shape: base.shape, value: .computed(merged)))
             if let biasKey = m.loraBBias {
                 let biasName = String(canonical.dropLast(".weight".count)) + ".bias"
                 guard let baseBias = tensors[biasName] else { throw FormatError(file, "adapter key '\(biasKey)': the base weight has no bias") }
@@ -62,7 +71,7 @@ extension ModelGraph {
             guard let d = adapter.weights.descriptor(named: key), d.shape == base.shape else {
                 throw FormatError(file, "adapter key '\(key)' has shape \(adapter.weights.descriptor(named: key)?.shape ?? []), the base tensor has \(base.shape)")
             }
-            replace(GraphTensor(name: canonical, shape: base.shape, value: .floats(try adapter.weights.floats(named: key))))
+            replace(GraphTensor(name: canonical, shape: base.shape, value: .source(adapter.weights, key)))
         }
         return records
     }
@@ -78,22 +87,51 @@ public enum LoRAMath {
                                     fanInFanOut: Bool, magnitude: [Float]?) -> [Float] {
         var w = base
         let n = fanInFanOut ? columns : rows, k = fanInFanOut ? rows : columns
-        var delta = [Float](repeating: 0, count: rows * columns)
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in delta.withUnsafeMutableBufferPointer { dp in
-            BLAS.sgemm(.no, .no, m: n, n: k, k: rank, a: bp.baseAddress!, lda: rank, b: ap.baseAddress!, ldb: k, c: dp.baseAddress!, ldc: k)
-        } } }
+        let delta = product(b, a, n: n, k: k, rank: rank)
         for i in 0..<(rows * columns) {
             let d = fanInFanOut ? delta[(i % columns) * k + i / columns] : delta[i]
             w[i] += d * s
         }
         if let magnitude {
             for r in 0..<rows {
-                var sum: Double = 0
-                for j in 0..<columns { let v = Double(w[r * columns + j]); sum += v * v }
-                let factor = magnitude[r] / Float(sum.squareRoot())
+                let factor = magnitude[r] / w.withUnsafeBufferPointer { b in b.baseAddress.map { rowNorm($0 + r * columns, count: columns) } ?? 0 }
                 for j in 0..<columns { w[r * columns + j] *= factor }
             }
         }
         return w
+    }
+
+    /// B·A ([n × rank]·[rank × k]) rounded as PyTorch's CPU matmul rounds these small-rank products:
+    /// each element a fused multiply-add chain over the rank, in order, from zero.
+    static func product(_ b: [Float], _ a: [Float], n: Int, k: Int, rank: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: n * k)
+        out.withUnsafeMutableBufferPointer { o in
+            let rows = UncheckedSendable(o)
+            Parallel.forEach(n) { i in
+                for r in 0..<rank {
+                    let bv = b[i * rank + r]
+                    for j in 0..<k { rows.value[i * k + j] = rows.value[i * k + j].addingProduct(bv, a[r * k + j]) }
+                }
+            }
+        }
+        return out
+    }
+
+    /// ‖row‖₂ in fp32 the way PyTorch's CPU `linalg.norm(dim=1)` reduces a contiguous row (AVX2
+    /// build): eight lane accumulators updated with fused multiply-adds, the lanes summed in order,
+    /// the tail added with fused multiply-adds, then the square root. Matching its rounding makes
+    /// DoRA merges bit-identical to PEFT's `merge_and_unload`.
+    static func rowNorm(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+        var lanes = [Float](repeating: 0, count: 8)
+        let whole = n - n % 8
+        var d = 0
+        while d < whole {
+            for j in 0..<8 { lanes[j] = lanes[j].addingProduct(x[d + j], x[d + j]) }
+            d += 8
+        }
+        var sum = lanes[0]
+        for j in 1..<8 { sum += lanes[j] }
+        while d < n { sum = sum.addingProduct(x[d], x[d]); d += 1 }
+        return sum.squareRoot()
     }
 }

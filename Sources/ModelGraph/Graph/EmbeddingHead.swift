@@ -15,6 +15,15 @@ public struct EmbeddingHead: Sendable, Equatable, Codable {
     /// The token id image slots use (LLaVA-NeXT), or nil when slots are negative ids (Phi-3-V).
     public var imageTokenIndex: Int?
 
+    public init(pooling: Pooling, normalize: Bool, paddingSide: String, imageMarker: String, bosPerChunk: Bool, imageTokenIndex: Int?) {
+        self.pooling = pooling
+        self.normalize = normalize
+        self.paddingSide = paddingSide
+        self.imageMarker = imageMarker
+        self.bosPerChunk = bosPerChunk
+        self.imageTokenIndex = imageTokenIndex
+    }
+
     /// VLM2Vec's head for an architecture: last token, L2-normalised.
     public static func vlm2vec(for config: ModelConfig) -> EmbeddingHead {
         switch config.image {

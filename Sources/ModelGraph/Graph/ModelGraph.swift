@@ -15,13 +15,17 @@ public struct ModelGraph: Sendable {
     public let sourcePath: String
     /// The embedding head, once `attachEmbeddingHead()` has run.
     public var head: EmbeddingHead?
+    /// The model's other files (tokenizer, `config.json`, `preprocessor_config.json`), wherever they live.
+    public let files: ModelFiles
 
-    public init(config: ModelConfig, tensors: [GraphTensor], ignoredSourceTensors: [String], sourcePath: String) {
+    /// A graph over `tensors`; `files` defaults to the folder at `sourcePath`.
+    public init(config: ModelConfig, tensors: [GraphTensor], ignoredSourceTensors: [String], sourcePath: String, files: ModelFiles? = nil) {
         self.config = config
         self.tensors = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0) })
         self.tensorNames = tensors.map { $0.name }
         self.ignoredSourceTensors = ignoredSourceTensors
         self.sourcePath = sourcePath
+        self.files = files ?? .directory(sourcePath)
     }
 
     /// The tensor with this canonical name, or an error naming it.
@@ -49,7 +53,8 @@ public struct ModelGraph: Sendable {
     }
 }
 
-/// One tensor of the graph: bound to a checkpoint tensor (zero-copy) or holding fp32 values.
+/// One tensor of the graph: bound to a checkpoint tensor (zero-copy), stored in a bundle in some
+/// scheme (zero-copy), or holding fp32 values a pass produced now or on first use.
 public struct GraphTensor: Sendable {
     public let name: String
     public let shape: [Int]
@@ -60,6 +65,11 @@ public struct GraphTensor: Sendable {
         case source(any TensorSource, String)
         /// Values computed by a pass.
         case floats([Float])
+        /// Values a pass computes when they are read (e.g. an adapter merge), so that a writer can
+        /// stream the model one tensor at a time.
+        case computed(DeferredValues)
+        /// Bytes in a bundle's storage scheme (mapped, not copied).
+        case stored(StoredTensor)
     }
 
     public init(name: String, shape: [Int], value: Value) {
@@ -73,25 +83,56 @@ public struct GraphTensor: Sendable {
     /// The storage name as `inspect --graph` shows it.
     public var storageName: String {
         switch value {
-        case .floats: return "F32 (computed)"
+        case .floats, .computed: return "F32 (computed)"
         case .source(let s, let n): return s.descriptor(named: n)?.encoding.name ?? "?"
+        case .stored(let s): return s.scheme.name
         }
+    }
+
+    /// The dtype the values have at the source when it is a plain float type (what bundles keep
+    /// for tensors the quantization policy leaves alone); nil for computed or ggml-quantized values.
+    public var sourceFloatScheme: QuantScheme? {
+        switch value {
+        case .floats, .computed: return nil
+        case .stored(let s): return s.scheme.isQuantized ? nil : s.scheme
+        case .source(let s, let n):
+            switch s.descriptor(named: n)?.encoding {
+            case .dense(.f32): return .f32
+            case .dense(.f16): return .f16
+            case .dense(.bf16): return .bf16
+            default: return nil
+            }
+        }
+    }
+
+    /// Drops the mapped source pages this tensor was read from out of the resident set (streaming
+    /// writers call it once a tensor is written); a no-op for values that are not mapped.
+    public func releaseSourcePages() {
+        if case .source(let s, let n) = value, let data = try? s.tensorData(named: n) { data.releaseResidentPages() }
     }
 
     public func floats() throws -> [Float] {
         switch value {
         case .floats(let v): return v
+        case .computed(let d): return try d.produce()
         case .source(let s, let n): return try s.floats(named: n)
+        case .stored: return try matrix().floats()
         }
     }
 
-    /// As a matrix [shape[0], rest]; f32/f16/bf16 checkpoint bytes are used in place.
+    /// As a matrix [shape[0], rest]; f32/f16/bf16 checkpoint bytes and bundle storage are used in place.
     public func matrix() throws -> WeightMatrix {
-        guard let rows = shape.first, rows > 0 else { throw FormatError(name, "tensor has no rows") }
+        let rows = shape.first ?? 1
+        guard rows > 0 else { throw FormatError(name, "tensor has no rows") }
         let columns = elementCount / rows
         switch value {
         case .floats(let v):
             return WeightMatrix(rows: rows, columns: columns, values: v)
+        case .computed(let d):
+            return WeightMatrix(rows: rows, columns: columns, values: try d.produce())
+        case .stored(let s):
+            return WeightMatrix(rows: rows, columns: columns, storage: s.scheme.storage, base: s.data,
+                                scales: s.scales, zeros: s.zeros, owner: s.owner)
         case .source(let s, let n):
             let data = try s.tensorData(named: n)
             let storage: WeightMatrix.Storage?
@@ -106,6 +147,29 @@ public struct GraphTensor: Sendable {
             }
             return WeightMatrix(rows: rows, columns: columns, values: try data.floats())
         }
+    }
+}
+
+/// fp32 values produced on demand (and not kept: every read recomputes them).
+public final class DeferredValues: Sendable {
+    public let produce: @Sendable () throws -> [Float]
+    public init(_ produce: @escaping @Sendable () throws -> [Float]) { self.produce = produce }
+}
+
+/// A tensor's bytes in a bundle storage scheme (see `Formats/vlmb.md`), kept alive by `owner`.
+public struct StoredTensor: @unchecked Sendable {
+    public let scheme: QuantScheme
+    public let data: UnsafeRawPointer
+    public let scales: UnsafeRawPointer?
+    public let zeros: UnsafeRawPointer?
+    public let owner: AnyObject
+
+    public init(scheme: QuantScheme, data: UnsafeRawPointer, scales: UnsafeRawPointer?, zeros: UnsafeRawPointer?, owner: AnyObject) {
+        self.scheme = scheme
+        self.data = data
+        self.scales = scales
+        self.zeros = zeros
+        self.owner = owner
     }
 }
 

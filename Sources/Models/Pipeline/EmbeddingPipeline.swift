@@ -19,6 +19,12 @@ public struct EmbeddingPipeline: Sendable {
         model = try EmbeddingModels.make(graph)
     }
 
+    /// A pipeline over an embedding graph (from a folder or a bundle), its tokenizer built from the
+    /// graph's own files.
+    public init(graph: ModelGraph) throws {
+        try self.init(graph: graph, tokenizer: try Tokenizer.load(origin: graph.files.origin, file: graph.files.bytes))
+    }
+
     /// Loads a Hugging Face model folder (config, weights by mmap, tokenizer), merging a PEFT adapter folder if given.
     public static func load(directory: String, adapter: String? = nil) throws -> EmbeddingPipeline {
         let (graph, _) = try ModelGraph.loadEmbeddingGraph(directory: directory, adapter: adapter)
@@ -52,10 +58,23 @@ public struct EmbeddingPipeline: Sendable {
         }
     }
 
-    /// Runs tokenizer, image processor and prompt assembly; errors name the request.
+    /// Runs image decoding, tokenizer, image processor and prompt assembly; errors name the request.
     public func preprocess(_ request: EmbeddingRequest) throws -> ProcessorOutput {
+        let images: [RGBImage]
         do {
-            let images = try request.images.map { path in try ImageDecoder.decode(contentsOf: path, maxPixels: maxImagePixels) }
+            images = try request.images.map { path in try ImageDecoder.decode(contentsOf: path, maxPixels: maxImagePixels) }
+        } catch let e as PreprocessingError {
+            throw ModelError("request '\(request.id)': \(e.message)")
+        } catch {
+            throw ModelError("request '\(request.id)': \(error)")
+        }
+        return try preprocess(id: request.id, text: request.text, images: images)
+    }
+
+    /// Tokenizer, image processor and prompt assembly over images already decoded; errors name `id`.
+    public func preprocess(id: String, text: String, images: [RGBImage]) throws -> ProcessorOutput {
+        let request = (id: id, text: text)
+        do {
             switch graph.config.image {
             case .phi3V(let c):
                 let numCrops = numCropsOverride ?? c.numCrops
@@ -89,9 +108,17 @@ public struct EmbeddingPipeline: Sendable {
 
     /// The L2-normalised embedding of one request.
     public func embed(_ request: EmbeddingRequest, trace: Trace = .disabled) throws -> [Float] {
-        let input = try prepare(request)
+        try embed(id: request.id, input: try prepare(request), trace: trace)
+    }
+
+    /// The embedding of a prompt over images already decoded (e.g. generated probes).
+    public func embed(id: String, text: String, images: [RGBImage], trace: Trace = .disabled) throws -> [Float] {
+        try embed(id: id, input: try preprocess(id: id, text: text, images: images).input, trace: trace)
+    }
+
+    private func embed(id: String, input: PreparedInput, trace: Trace) throws -> [Float] {
         do { return try model.embed(input, trace: trace) } catch let e as ModelError {
-            throw ModelError("request '\(request.id)': \(e.message)")
+            throw ModelError("request '\(id)': \(e.message)")
         }
     }
 }

@@ -12,7 +12,12 @@ extension Tokenizer {
     ///   added tokens, like HF's converted `tokenizer.json`; false only in front of the first.
     public init(sentencePieceModel path: String, legacy: Bool = true) throws {
         let file = try MappedFile(path: path)
-        var vocab = try SentencePieceModelParser.parse(file.bytes, path: path)
+        self = try withExtendedLifetime(file) { try Tokenizer(sentencePieceModel: file.bytes, path: path, legacy: legacy) }
+    }
+
+    /// A SentencePiece model from bytes; `path` names the source in error messages.
+    public init(sentencePieceModel bytes: UnsafeRawBufferPointer, path: String, legacy: Bool = true) throws {
+        var vocab = try SentencePieceModelParser.parse(bytes, path: path)
         vocab.legacy = legacy
         self = try vocab.makeTokenizer()
     }

@@ -14,14 +14,22 @@ extension Tokenizer {
     /// `bos_token`/`eos_token`/`pad_token`/`unk_token` name the special ids.
     public init(huggingFaceJSON path: String) throws {
         let file = try MappedFile(path: path)
-        let root: JSONValue
-        do { root = try JSONParser.parse(file.bytes) } catch { throw FormatError(path, "\(error)") }
         let configPath = URL(fileURLWithPath: path).deletingLastPathComponent()
             .appendingPathComponent("tokenizer_config.json").path
+        var configFile: MappedFile?
+        if FileManager.default.fileExists(atPath: configPath) { configFile = try MappedFile(path: configPath) }
+        self = try Tokenizer(huggingFaceJSON: file.bytes, config: configFile?.bytes, path: path)
+        withExtendedLifetime((file, configFile)) {}
+    }
+
+    /// Loads `tokenizer.json` bytes (and optionally `tokenizer_config.json` bytes, see above);
+    /// `path` names the source in error messages (a file, or a file inside a bundle).
+    public init(huggingFaceJSON bytes: UnsafeRawBufferPointer, config configBytes: UnsafeRawBufferPointer?, path: String) throws {
+        let root: JSONValue
+        do { root = try JSONParser.parse(bytes) } catch { throw FormatError(path, "\(error)") }
         var config: JSONValue?
-        if FileManager.default.fileExists(atPath: configPath) {
-            let cf = try MappedFile(path: configPath)
-            do { config = try JSONParser.parse(cf.bytes) } catch { throw FormatError(configPath, "\(error)") }
+        if let configBytes {
+            do { config = try JSONParser.parse(configBytes) } catch { throw FormatError(path + " (tokenizer_config.json)", "\(error)") }
         }
         self = try TokenizerJSONLoader(path: path).load(root, config: config)
     }
@@ -33,8 +41,13 @@ extension Tokenizer {
     /// `tokenizer.model`).
     public mutating func addTokens(fromAddedTokensJSON path: String, special: Bool = true) throws {
         let file = try MappedFile(path: path)
+        try withExtendedLifetime(file) { try addTokens(fromAddedTokensJSON: file.bytes, path: path, special: special) }
+    }
+
+    /// `added_tokens.json` from bytes; `path` names the source in error messages.
+    public mutating func addTokens(fromAddedTokensJSON bytes: UnsafeRawBufferPointer, path: String, special: Bool = true) throws {
         let root: JSONValue
-        do { root = try JSONParser.parse(file.bytes) } catch { throw FormatError(path, "\(error)") }
+        do { root = try JSONParser.parse(bytes) } catch { throw FormatError(path, "\(error)") }
         guard let pairs = root.objectValue else { throw FormatError(path, "expected an object of token → id") }
         var tokens: [AddedToken] = []
         for (content, v) in pairs {

@@ -57,6 +57,14 @@ public final class AtomicFileWriter {
         if count > 0 { try write([UInt8](repeating: 0, count: count)) }
     }
 
+    /// Rewrites bytes already written at `offset` (e.g. a header whose checksums are known only
+    /// at the end); the file length does not change.
+    public func overwrite(_ bytes: [UInt8], at offset: Int) throws {
+        precondition(offset >= 0 && offset + bytes.count <= bytesWritten, "overwrite past the written bytes")
+        try flush()
+        try bytes.withUnsafeBytes { try writeAll($0, at: offset) }
+    }
+
     /// Flushes, fsyncs and renames the temporary over the destination.
     public func commit() throws {
         try flush()
@@ -94,10 +102,12 @@ public final class AtomicFileWriter {
         try pending.withUnsafeBytes { try writeAll($0) }
     }
 
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+    /// Writes every byte, appending (`offset` nil) or at a position; retries on EINTR.
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int? = nil) throws {
+        guard let base = bytes.baseAddress else { return }
         var done = 0
         while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            let n = offset.map { pwrite(fd, base + done, bytes.count - done, off_t($0 + done)) } ?? Glibc.write(fd, base + done, bytes.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
                 let e = String(cString: strerror(errno))

@@ -51,6 +51,17 @@ public final class MappedFile: @unchecked Sendable {
         UnsafeRawBufferPointer(rebasing: bytes[range])
     }
 
+    /// Drops the pages under `range` (a view into this mapping) from the resident set; the
+    /// mapping stays valid. Pages shared with neighbouring data are dropped too and simply fault back.
+    public func releaseResidentPages(_ range: UnsafeRawBufferPointer) {
+        guard let base, let start = range.baseAddress, range.count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lo = max(Int(bitPattern: start) & ~(page - 1), Int(bitPattern: base))
+        let hi = min(Int(bitPattern: start) + range.count, Int(bitPattern: base) + bytes.count)
+        guard hi > lo, let p = UnsafeMutableRawPointer(bitPattern: lo) else { return }
+        _ = madvise(p, hi - lo, MADV_DONTNEED)
+    }
+
     deinit {
         if let base { munmap(base, bytes.count) }
     }

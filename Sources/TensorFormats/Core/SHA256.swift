@@ -71,6 +71,11 @@ public struct SHA256: Sendable {
         bytes.withUnsafeBytes { hex($0) }
     }
 
+    /// Lower-case hex of bytes already computed (e.g. a `finalize()` result).
+    public static func hexEncoded(_ digest: [UInt8]) -> String {
+        digest.map { String($0, radix: 16).leftPadded(2) }.joined()
+    }
+
     private mutating func compress(_ p: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             for t in 0..<16 { w[t] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self)) }

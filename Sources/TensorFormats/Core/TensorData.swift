@@ -22,6 +22,14 @@ public struct TensorData: @unchecked Sendable {
         self.owner = box
     }
 
+    /// Drops this tensor's pages from the process's resident set when it is a view of a mapped file
+    /// (the kernel's page cache keeps them; a later read faults them back in). Streaming writers
+    /// call it after each tensor so resident memory stays near one tensor, not the whole model.
+    public func releaseResidentPages() {
+        guard let file = owner as? MappedFile else { return }
+        file.releaseResidentPages(bytes)
+    }
+
     /// The values as f32: plain dtypes are converted, ggml blocks dequantized.
     /// Integer and boolean tensors convert to their numeric value.
     public func floats() throws -> [Float] {

@@ -27,9 +27,9 @@ enum CLIRunner {
         return repoRoot + "/.build/debug/vlmembed"
     }()
 
-    static func run(_ args: [String], environment: [String: String]? = nil) throws -> Output {
+    static func run(_ args: [String], environment: [String: String]? = nil, executable: String? = nil) throws -> Output {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
+        p.executableURL = URL(fileURLWithPath: executable ?? binary)
         p.arguments = args
         if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()

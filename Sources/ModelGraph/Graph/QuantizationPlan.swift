@@ -1,0 +1,41 @@
+import Kernels
+
+/// Which part of the model a tensor belongs to, as far as quantization is concerned.
+public enum TensorRole: String, Sendable {
+    /// A linear weight inside a decoder layer.
+    case decoder
+    /// A linear weight of a CLIP encoder layer or of the projector.
+    case vision
+    /// Everything else: embeddings, norms, biases, separators — kept in the source dtype.
+    case other
+
+    /// The role of a canonical tensor (see `Formats/vlmb.md` §3.2).
+    public static func of(_ name: String, shape: [Int]) -> TensorRole {
+        guard shape.count == 2, name.hasSuffix(".weight") else { return .other }
+        if name.hasPrefix("decoder.layers.") { return .decoder }
+        if name.hasPrefix("vision.encoder.layers.") || name.hasPrefix("projector.") { return .vision }
+        return .other
+    }
+}
+
+/// The quantization policy of a bundle: a scheme for decoder linears, one for vision linears,
+/// and the source dtype for everything else.
+public struct QuantizationPlan: Sendable, Equatable {
+    public var decoder: QuantScheme
+    public var vision: QuantScheme
+
+    public init(decoder: QuantScheme, vision: QuantScheme = .int8) {
+        self.decoder = decoder
+        self.vision = vision
+    }
+
+    /// The scheme a tensor is stored in: the policy's for linear weights, else its source float
+    /// dtype (f32 for computed values and ggml-quantized sources).
+    public func scheme(for tensor: GraphTensor) -> QuantScheme {
+        switch TensorRole.of(tensor.name, shape: tensor.shape) {
+        case .decoder: return decoder
+        case .vision: return vision
+        case .other: return tensor.sourceFloatScheme ?? .f32
+        }
+    }
+}

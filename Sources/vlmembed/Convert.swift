@@ -1,0 +1,67 @@
+import ArgumentParser
+import Bundle
+import Kernels
+import ModelGraph
+import TensorFormats
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Merge an adapter, attach the embedding head, quantize and write one .vlmb bundle.",
+        discussion: """
+        Decoder-layer linears take --quant; CLIP encoder and projector linears take --vision-quant; everything else keeps its
+        source dtype (Formats/vlmb.md). The source is read by mmap and written one tensor at a time; the output appears only
+        when complete. Example: vlmembed convert Fixtures/models/phi3_v --adapter Fixtures/adapters/reference/phi3_v_adapter --quant int4 --group-size 64 -o phi3v-int4.vlmb
+        """
+    )
+
+    @Argument(help: "Source: a Hugging Face model folder.")
+    var source: String
+
+    @Option(help: "A PEFT LoRA/DoRA adapter folder to merge (in fp32, before quantizing).")
+    var adapter: String?
+
+    @Option(help: "Decoder scheme: int8, int4, f16, bf16 or f32.")
+    var quant: String
+
+    @Option(help: "int4 group size: 32, 64 or 128.")
+    var groupSize: Int = 64
+
+    @Flag(help: "int4 with a zero point per group (asymmetric).")
+    var asym = false
+
+    @Option(help: "Vision tower and projector scheme (default int8; int4 uses --group-size/--asym too).")
+    var visionQuant: String = "int8"
+
+    @Option(name: .shortAndLong, help: "Output bundle (.vlmb).")
+    var output: String
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    func run() throws {
+        try CLI.run {
+            if let threads { Parallel.setThreadCount(threads) }
+            let plan = QuantizationPlan(decoder: try scheme(quant), vision: try scheme(visionQuant))
+            let (graph, merges) = try ModelSource.openEmbeddingGraph(source, adapter: adapter)
+            let writer = BundleWriter(plan: plan, adapterPath: adapter, mergedModules: merges.count)
+            let bar = ByteProgressBar(label: "convert")
+            let started = MonotonicClock.now
+            try writer.write(graph, to: output) { p in bar.update(done: p.bytesDone, total: p.bytesTotal, detail: p.currentTensor) }
+            bar.finish()
+            CLI.logger.info("wrote \(output): decoder \(plan.decoder.name), vision \(plan.vision.name), \(merges.count) adapter modules merged, \(String(format: "%.1f", MonotonicClock.now - started)) s")
+        }
+    }
+
+    private func scheme(_ name: String) throws -> QuantScheme {
+        switch name {
+        case "int4":
+            guard [32, 64, 128].contains(groupSize) else { throw ValidationError("--group-size must be 32, 64 or 128 (got \(groupSize))") }
+            return .int4(group: groupSize, asymmetric: asym)
+        case "int8": return .int8
+        case "f16": return .f16
+        case "bf16": return .bf16
+        case "f32": return .f32
+        default: throw ValidationError("unknown scheme '\(name)' (int8, int4, f16, bf16, f32)")
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import Bundle
+import Kernels
+import ModelGraph
+import Models
+import Preprocessing
+import TensorFormats
+
+/// Bundles of the reference models (DoRA adapter merged) in every scheme of
+/// `Fixtures/reference/quant/`, against upstream embeddings computed with the same pinned formulas:
+/// the sampled weights dequantize bit-exactly, every comparable row has cosine ≥ 0.995 to its scheme's
+/// reference; int8 rows also reach ≥ 0.995 to the fp32 merged reference and their nearest fp32
+/// reference row is their own. int4 quality against fp32 is printed (reported, not gated).
+@Suite(.serialized) struct QuantizedBundleParityTests {
+    static let quantRoot = ReferenceCase.referenceRoot + "/quant"
+    static let manifest: JSONValue = (try? JSONParser.parse(contentsOf: quantRoot + "/manifest.json")) ?? .null
+
+    /// (scheme folder, decoder scheme, vision scheme) from the reference README's table.
+    static let schemes: [(String, QuantScheme, QuantScheme)] = [
+        ("int8", .int8, .int8),
+        ("int4-g32", .int4(group: 32, asymmetric: false), .int8),
+        ("int4-g64", .int4(group: 64, asymmetric: false), .int8),
+        ("int4-g128", .int4(group: 128, asymmetric: false), .int8),
+        ("int4-g32-asym", .int4(group: 32, asymmetric: true), .int8),
+        ("int4-g128-asym", .int4(group: 128, asymmetric: true), .int8),
+        ("int4-g64-vf16", .int4(group: 64, asymmetric: false), .f16),
+        ("f32", .f32, .f32),
+    ]
+
+    static var arguments: [(String, String)] {
+        ["phi3_v", "llava_next"].flatMap { b in schemes.map { (b, $0.0) } }
+    }
+
+    /// Writes the bundle for (backbone, scheme) into a temporary folder and opens it.
+    static func bundle(_ backbone: String, _ folder: String) throws -> (BundleFile, String) {
+        let entry = try #require(schemes.first { $0.0 == folder })
+        let (graph, merges) = try ModelSource.openEmbeddingGraph(ReferenceCase.modelsRoot + "/" + backbone,
+                                                                 adapter: ReferenceCase.repoRoot + "/Fixtures/adapters/reference/\(backbone)_adapter")
+        let dir = NSTemporaryDirectory() + "vlmembed-quant-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/\(backbone)-\(folder).vlmb"
+        try BundleWriter(plan: QuantizationPlan(decoder: entry.1, vision: entry.2), mergedModules: merges.count).write(graph, to: path)
+        return (try BundleFile(path: path), path)
+    }
+
+    /// Reference rows: case id → pooled rows of a scheme.
+    static func referenceRows(_ backbone: String, _ folder: String) throws -> [String: [[Float]]] {
+        let file = try SafetensorsFile(path: quantRoot + "/\(folder)/\(backbone).safetensors")
+        var out: [String: [[Float]]] = [:]
+        for d in file.tensors {
+            let v = try file.floats(named: d.name)
+            let h = d.shape.last ?? 1
+            out[d.name] = stride(from: 0, to: v.count, by: h).map { Array(v[$0..<($0 + h)]) }
+        }
+        return out
+    }
+
+    @Test(arguments: arguments)
+    func sampledWeightsDequantizeBitExactly(backbone: String, folder: String) throws {
+        let (bundle, path) = try Self.bundle(backbone, folder)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let graph = try bundle.graph()
+        let weights = try SafetensorsFile(path: Self.quantRoot + "/\(folder)/\(backbone).weights.safetensors")
+        let samples = try #require(Self.manifest["weight_samples"]?["tensors"]?[backbone]?.objectValue)
+        for (hfName, info) in samples {
+            let checkpointName = info["checkpoint_name"]?.stringValue ?? hfName
+            let arch = Architectures.adapter(for: graph.config.kind)
+            let mapped = arch.canonicalName(checkpointName)
+            let canonical = try #require(mapped, "\(checkpointName)")
+            let ours = try graph.floats(canonical)
+            let theirs = try weights.floats(named: hfName)
+            #expect(ours.count == theirs.count)
+            let differing = zip(ours, theirs).filter { $0 != $1 }.count
+            #expect(differing == 0, "\(backbone) \(folder) \(canonical): \(differing) of \(theirs.count) values differ")
+            print("quant weights \(backbone) \(folder) \(canonical) [\(bundle.entry(canonical)?.scheme.name ?? "?")]: \(theirs.count) values, \(differing) differ")
+        }
+    }
+
+    @Test(arguments: arguments)
+    func embeddingsMatchTheSchemeReference(backbone: String, folder: String) throws {
+        let (bundle, path) = try Self.bundle(backbone, folder)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let pipeline = try EmbeddingPipeline(graph: try bundle.graph())
+        let schemeRows = try Self.referenceRows(backbone, folder)
+        let fp32Rows = try Self.referenceRows(backbone, "f32")
+        let allFP32 = fp32Rows.sorted { $0.key < $1.key }.flatMap { id, rows in rows.enumerated().map { ("\(id)/\($0.offset)", $0.element) } }
+        var vsScheme: [Double] = [], vsFP32: [Double] = [], nearestOwn = 0
+        for c in ReferenceCase.all(backbone: backbone) {
+            let rows = try #require(schemeRows[c.id], "no \(folder) reference for \(c.id)")
+            for (row, rowJSON) in c.rows.enumerated() {
+                let images = rowJSON["image_file"]?.stringValue.map { [ReferenceCase.referenceRoot + "/" + $0] } ?? []
+                let input = try pipeline.prepare(EmbeddingRequest(id: "\(c.id)/\(row)", text: rowJSON["prompt"]?.stringValue ?? "", images: images))
+                if case .longRoPE(_, _, let orig) = pipeline.graph.config.decoder.rope, let batchList = c.ropeFactorList,
+                   (input.inputIds.count > orig ? "long_factor" : "short_factor") != batchList { continue }
+                let e = try pipeline.model.embed(input, trace: .disabled)
+                let cs = cosine(e, rows[row])
+                #expect(cs >= 0.995, "\(backbone) \(folder) \(c.id) row \(row): cosine to the \(folder) reference \(cs)")
+                vsScheme.append(cs)
+                let own = try #require(fp32Rows[c.id]?[row])
+                let cf = cosine(e, own)
+                vsFP32.append(cf)
+                let nearest = allFP32.max { cosine(e, $0.1) < cosine(e, $1.1) }
+                let isOwn = nearest.map { $0.0 == "\(c.id)/\(row)" || cosine($0.1, own) > 0.999999 } ?? false
+                if isOwn { nearestOwn += 1 }
+                if folder == "int8" {
+                    #expect(cf >= 0.995, "\(backbone) int8 \(c.id) row \(row): cosine to fp32 \(cf)")
+                    #expect(isOwn, "\(backbone) int8 \(c.id) row \(row): nearest fp32 row is \(nearest?.0 ?? "none")")
+                }
+            }
+        }
+        #expect(vsScheme.count >= 10)
+        let s = vsScheme.sorted(), f = vsFP32.sorted()
+        print(String(format: "quant %@ %@: %d rows; vs %@ reference min %.7f median %.7f; vs fp32 min %.6f median %.6f; nearest fp32 own %d/%d",
+                     backbone, folder, s.count, folder, s.first ?? 0, s[s.count / 2], f.first ?? 0, f[f.count / 2], nearestOwn, s.count))
+    }
+}
