@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "Preprocessing", dependencies: ["TensorFormats", "CJPEG", "CPNG"]),
         // Speed benchmarks (not tests): run by Tools/bench/*.sh next to the upstream peers.
         .executableTarget(name: "PreprocessBench", dependencies: ["Preprocessing", "Kernels"], path: "Benchmarks/PreprocessBench"),
+        .executableTarget(name: "BundleOpenBench", dependencies: ["Bundle", "ModelGraph"], path: "Benchmarks/BundleOpenBench"),
         // The command line: thin, no logic of its own.
         .executableTarget(
             name: "vlmembed",

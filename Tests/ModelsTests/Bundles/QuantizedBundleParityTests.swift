@@ -34,7 +34,7 @@ import TensorFormats
 
     /// Writes the bundle for (backbone, scheme) into a temporary folder and opens it.
     static func bundle(_ backbone: String, _ folder: String) throws -> (BundleFile, String) {
-        let entry = try #require(schemes.first { $0.0 == folder })
+        let entry = try #require((schemes + [("q4_0-peer", .f32, .int8)]).first { $0.0 == folder })
         let (graph, merges) = try ModelSource.openEmbeddingGraph(ReferenceCase.modelsRoot + "/" + backbone,
                                                                  adapter: ReferenceCase.repoRoot + "/Fixtures/adapters/reference/\(backbone)_adapter")
         let dir = NSTemporaryDirectory() + "vlmembed-quant-\(getpid())"
@@ -111,7 +111,45 @@ import TensorFormats
         }
         #expect(vsScheme.count >= 10)
         let s = vsScheme.sorted(), f = vsFP32.sorted()
-        print(String(format: "quant %@ %@: %d rows; vs %@ reference min %.7f median %.7f; vs fp32 min %.6f median %.6f; nearest fp32 own %d/%d",
+        print(String(format: "quant %@ %@: %d rows; vs %@ reference min %.9f median %.9f; vs fp32 min %.6f median %.6f; nearest fp32 own %d/%d",
                      backbone, folder, s.count, folder, s.first ?? 0, s[s.count / 2], f.first ?? 0, f[f.count / 2], nearestOwn, s.count))
+    }
+
+    /// llama.cpp's Q4_0 formula (blocks of 32, scale = max-magnitude value / −8, our writer is
+    /// byte-identical to gguf-py's) on the same merged decoder weights, vision int8 as in our int4
+    /// bundles: its cosine to fp32 is printed next to ours. Rows whose width is not a multiple of 32
+    /// stay fp32 (llama.cpp falls back to another type for them).
+    @Test(arguments: ["phi3_v", "llava_next"])
+    func llamaCppQ4_0OnTheSameWeightsIsReported(backbone: String) throws {
+        let (bundle, path) = try Self.bundle(backbone, "q4_0-peer")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var graph = try bundle.graph()
+        var quantized = 0, kept = 0
+        for name in graph.tensorNames {
+            let t = try graph.tensor(name)
+            guard TensorRole.of(name, shape: t.shape) == .decoder else { continue }
+            guard t.shape[1] % 32 == 0 else { kept += 1; continue }
+            let blocks = GGMLQuantizer.quantizeQ4_0(try t.floats())
+            let values = try blocks.withUnsafeBytes { try GGMLDequantizer.dequantize($0, type: .q4_0, count: t.elementCount) }
+            graph.replace(GraphTensor(name: name, shape: t.shape, value: .floats(values)))
+            quantized += 1
+        }
+        #expect(quantized > 0)
+        let pipeline = try EmbeddingPipeline(graph: graph)
+        let fp32Rows = try Self.referenceRows(backbone, "f32")
+        var cosines: [Double] = []
+        for c in ReferenceCase.all(backbone: backbone) {
+            for (row, rowJSON) in c.rows.enumerated() {
+                let images = rowJSON["image_file"]?.stringValue.map { [ReferenceCase.referenceRoot + "/" + $0] } ?? []
+                let input = try pipeline.prepare(EmbeddingRequest(id: "\(c.id)/\(row)", text: rowJSON["prompt"]?.stringValue ?? "", images: images))
+                if case .longRoPE(_, _, let orig) = pipeline.graph.config.decoder.rope, let batchList = c.ropeFactorList,
+                   (input.inputIds.count > orig ? "long_factor" : "short_factor") != batchList { continue }
+                cosines.append(cosine(try pipeline.model.embed(input, trace: .disabled), try #require(fp32Rows[c.id]?[row])))
+            }
+        }
+        let sorted = cosines.sorted()
+        #expect(sorted.count >= 10)
+        print(String(format: "quant %@ llama.cpp-Q4_0 (decoder, %d matrices; %d kept fp32) + vision int8: %d rows; vs fp32 min %.6f median %.6f",
+                     backbone, quantized, kept, sorted.count, sorted.first ?? 0, sorted[sorted.count / 2]))
     }
 }
