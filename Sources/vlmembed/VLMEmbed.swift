@@ -7,6 +7,6 @@ struct VLMEmbed: ParsableCommand {
         commandName: "vlmembed",
         abstract: "Multimodal embedding models (VLM2Vec-style) on the CPU: inspect, convert, embed, verify.",
         version: "0.3.0",
-        subcommands: [Inspect.self, Export.self, Tokenize.self, Preprocess.self, Embed.self, Convert.self, Verify.self, Demo.self]
+        subcommands: [Inspect.self, Export.self, Tokenize.self, Preprocess.self, Embed.self, Convert.self, Verify.self, Eval.self, Demo.self]
     )
 }

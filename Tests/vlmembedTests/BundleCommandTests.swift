@@ -37,8 +37,16 @@ import TensorFormats
         #expect(info["format"]?.stringValue == "vlmb")
         #expect(info["quantization"]?["decoder"]?.stringValue == "int8")
 
-        try FileManager.default.removeItem(atPath: source)
         try #"{"id": "t", "text": "Find me an everyday image that matches the given caption: a cat"}"#.write(toFile: dir + "/r.jsonl", atomically: true, encoding: .utf8)
+        let own = try CLIRunner.run(["verify", bundle, "--reference", source, "--adapter", Self.phiAdapter, "--input", dir + "/r.jsonl", "--json"])
+        #expect(own.status == 0, "\(own.stdout) \(own.stderr)")
+        let ownReport = try Array(own.stdout.utf8).withUnsafeBytes { try JSONParser.parse($0) }
+        #expect(ownReport["probes"]?.arrayValue?.map { $0["id"]?.stringValue } == ["t"])
+        // A threshold no int8 bundle can meet fails the run with exit code 1.
+        let strict = try CLIRunner.run(["verify", bundle, "--reference", source, "--adapter", Self.phiAdapter, "--min-cosine", "0.9999999"])
+        #expect(strict.status == 1, "\(strict.stdout)")
+
+        try FileManager.default.removeItem(atPath: source)
         let e = try CLIRunner.run(["embed", "--model", bundle, "--input", dir + "/r.jsonl", "-o", dir + "/out.safetensors"])
         #expect(e.status == 0, "\(e.stderr)")
         let embedding = try SafetensorsFile(path: dir + "/out.safetensors").floats(named: "embeddings")

@@ -12,6 +12,9 @@ public struct EmbeddingPipeline: Sendable {
     public var maxImagePixels: Int = ImageDecoder.defaultMaxPixels
     /// Phi-3-V HD crops, overriding `preprocessor_config.json`'s `num_crops`.
     public var numCropsOverride: Int?
+    /// Resize every decoded image to exactly this size before the processor (Pillow bicubic, the
+    /// `Image.resize` default), as VLM2Vec's eval does for non-Phi backbones (`image_resolution`).
+    public var imageResize: (width: Int, height: Int)?
 
     public init(graph: ModelGraph, tokenizer: Tokenizer) throws {
         self.graph = graph
@@ -62,7 +65,11 @@ public struct EmbeddingPipeline: Sendable {
     public func preprocess(_ request: EmbeddingRequest) throws -> ProcessorOutput {
         let images: [RGBImage]
         do {
-            images = try request.images.map { path in try ImageDecoder.decode(contentsOf: path, maxPixels: maxImagePixels) }
+            images = try request.images.map { path in
+                let image = try ImageDecoder.decode(contentsOf: path, maxPixels: maxImagePixels)
+                guard let size = imageResize else { return image }
+                return PillowResampler.resize(image, width: size.width, height: size.height, filter: .bicubic)
+            }
         } catch let e as PreprocessingError {
             throw ModelError("request '\(request.id)': \(e.message)")
         } catch {
