@@ -3,17 +3,22 @@ extension RGBImage {
     /// result is `height × width` and pixel (x, y) comes from (y, x).
     public func transposed() -> RGBImage {
         let w = width, h = height
-        var out = [UInt8](repeating: 0, count: w * h * 3)
-        pixels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<h {
-                    for x in 0..<w {
-                        let s = (y * w + x) * 3
-                        let d = (x * h + y) * 3
-                        dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]
+        let tile = 32  // tiles keep both the rows read and the rows written in cache
+        let out = [UInt8](unsafeUninitializedCapacity: w * h * 3) { dst, initialized in
+            pixels.withUnsafeBufferPointer { src in
+                guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+                for y0 in stride(from: 0, to: h, by: tile) {
+                    for x0 in stride(from: 0, to: w, by: tile) {
+                        for y in y0..<min(y0 + tile, h) {
+                            for x in x0..<min(x0 + tile, w) {
+                                let from = s + (y * w + x) * 3, to = d + (x * h + y) * 3
+                                to[0] = from[0]; to[1] = from[1]; to[2] = from[2]
+                            }
+                        }
                     }
                 }
             }
+            initialized = w * h * 3
         }
         return RGBImage(width: h, height: w, pixels: out)
     }
@@ -27,9 +32,9 @@ extension RGBImage {
         if srcStride > 0 {
             pixels.withUnsafeBufferPointer { src in
                 out.pixels.withUnsafeMutableBufferPointer { dst in
+                    guard let s = src.baseAddress, let d = dst.baseAddress else { return }
                     for y in 0..<height {
-                        let d = (y + top) * dstStride + left * 3
-                        for i in 0..<srcStride { dst[d + i] = src[y * srcStride + i] }
+                        (d + (y + top) * dstStride + left * 3).update(from: s + y * srcStride, count: srcStride)
                     }
                 }
             }
@@ -48,10 +53,14 @@ extension RGBImage {
     /// The `w × h` region whose top-left corner is (x, y); it must lie inside the image.
     public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> RGBImage {
         precondition(x >= 0 && y >= 0 && w >= 0 && h >= 0 && x + w <= width && y + h <= height, "RGBImage.cropped: out of bounds")
-        var out = [UInt8](repeating: 0, count: w * h * 3)
-        for r in 0..<h {
-            let s = ((y + r) * width + x) * 3
-            out.replaceSubrange(r * w * 3..<(r + 1) * w * 3, with: pixels[s..<s + w * 3])
+        let out = [UInt8](unsafeUninitializedCapacity: w * h * 3) { dst, initialized in
+            pixels.withUnsafeBufferPointer { src in
+                guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+                for r in 0..<h {
+                    (d + r * w * 3).initialize(from: s + ((y + r) * width + x) * 3, count: w * 3)
+                }
+            }
+            initialized = w * h * 3
         }
         return RGBImage(width: w, height: h, pixels: out)
     }

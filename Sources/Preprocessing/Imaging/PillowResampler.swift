@@ -130,10 +130,18 @@ public enum PillowResampler {
         let stride = image.width * 3
         let round: Int32 = 1 << (ResampleCoefficients.precisionBits - 1)
         let ksize = c.ksize
+        // Each weight split as 2¹⁵·high + low (low in 0..<2¹⁵, high a small signed value): both halves
+        // fit in 16 bits, so the SIMD multiplies by a byte compile to pmaddwd instead of emulated 32-bit
+        // multiplies. 2¹⁵·Σhigh + Σlow ≡ Σ byte·weight (mod 2³²), the same wrapping int32 sum.
+        let low = c.weights.map { Int16($0 & 0x7FFF) }
+        let high = c.weights.map { Int16(truncatingIfNeeded: $0 >> 15) }
         let out = [UInt8](unsafeUninitializedCapacity: stride * height) { dst, initialized in
             image.pixels.withUnsafeBufferPointer { srcBuf in
                 c.weights.withUnsafeBufferPointer { wBuf in
+                low.withUnsafeBufferPointer { lowBuf in
+                high.withUnsafeBufferPointer { highBuf in
                     let src = srcBuf.baseAddress!, kk = wBuf.baseAddress!
+                    let kl = lowBuf.baseAddress!, kh = highBuf.baseAddress!
                     let d0 = dst.baseAddress!
                     for yy in 0..<height {
                         let n = c.count[yy]
@@ -142,15 +150,16 @@ public enum PillowResampler {
                         let d = d0 + yy * stride
                         var i = 0
                         while i + 16 <= stride {
-                            var acc = SIMD16<Int32>(repeating: round)
+                            var accLow = SIMD16<Int32>(repeating: round), accHigh = SIMD16<Int32>.zero
                             var p = rows + i
                             for y in 0..<n {
-                                let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt8>.self)
-                                acc &+= SIMD16<Int32>(truncatingIfNeeded: v) &* k[y]
+                                let v = SIMD16<Int32>(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt8>.self))
+                                accLow &+= v &* Int32(kl[yy * ksize + y])
+                                accHigh &+= v &* Int32(kh[yy * ksize + y])
                                 p += stride
                             }
                             // clip8 without comparisons: negatives → 0 (and with ¬sign), > 255 → all ones (→ 255)
-                            acc &>>= ResampleCoefficients.precisionBits
+                            var acc = ((accHigh &<< 15) &+ accLow) &>> ResampleCoefficients.precisionBits
                             acc &= ~(acc &>> 31)
                             acc |= (255 &- acc) &>> 31
                             UnsafeMutableRawPointer(d + i).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: acc), as: SIMD16<UInt8>.self)
@@ -167,6 +176,8 @@ public enum PillowResampler {
                             i += 1
                         }
                     }
+                }
+                }
                 }
             }
             initialized = stride * height

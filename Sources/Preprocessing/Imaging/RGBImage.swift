@@ -16,8 +16,22 @@ public struct RGBImage: Sendable, Equatable {
     public init(width: Int, height: Int, fill: (UInt8, UInt8, UInt8)) {
         self.width = width
         self.height = height
-        var p = [UInt8](repeating: 0, count: width * height * 3)
-        for i in 0..<(width * height) { p[3 * i] = fill.0; p[3 * i + 1] = fill.1; p[3 * i + 2] = fill.2 }
-        pixels = p
+        let count = width * height * 3
+        if fill.0 == fill.1 && fill.1 == fill.2 {
+            pixels = [UInt8](repeating: fill.0, count: count)
+            return
+        }
+        pixels = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
+            guard let base = buf.baseAddress, count > 0 else { initialized = 0; return }
+            base[0] = fill.0; base[1] = fill.1; base[2] = fill.2
+            // Double the filled prefix until the buffer is full.
+            var filled = 3
+            while filled < count {
+                let n = min(filled, count - filled)
+                (base + filled).initialize(from: base, count: n)
+                filled += n
+            }
+            initialized = count
+        }
     }
 }

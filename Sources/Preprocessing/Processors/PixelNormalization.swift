@@ -12,25 +12,44 @@ enum PixelNormalization {
         (0..<3).map { c in (0..<256).map { v in (Float(Double(v) * rescale) - mean[c]) / std[c] } }
     }
 
+    /// The three tables back to back (768 values), the layout `normalizeRow` reads.
+    static func flattened(_ tables: [[Float]]) -> [Float] {
+        precondition(tables.count == 3 && tables.allSatisfy { $0.count == 256 }, "PixelNormalization: need 3 tables of 256")
+        return tables[0] + tables[1] + tables[2]
+    }
+
+    /// Looks up `count` interleaved RGB pixels into three planes (`red`, `green`, `blue`).
+    @inline(__always)
+    static func normalizeRow(_ pixels: UnsafePointer<UInt8>, count: Int, tables: UnsafePointer<Float>,
+                             red: UnsafeMutablePointer<Float>, green: UnsafeMutablePointer<Float>, blue: UnsafeMutablePointer<Float>) {
+        let t0 = tables, t1 = tables + 256, t2 = tables + 512
+        var p = pixels
+        for x in 0..<count {
+            red[x] = t0[Int(p[0])]
+            green[x] = t1[Int(p[1])]
+            blue[x] = t2[Int(p[2])]
+            p += 3
+        }
+    }
+
     /// Writes the `width × height` region at (x0, y0) of `image` as CHW floats at `out[offset...]`.
     static func apply(_ tables: [[Float]], _ image: RGBImage, x0: Int = 0, y0: Int = 0, width: Int? = nil, height: Int? = nil,
                       into out: inout [Float], at offset: Int) {
         let w = width ?? image.width, h = height ?? image.height
+        precondition(x0 >= 0 && y0 >= 0 && x0 + w <= image.width && y0 + h <= image.height && offset + 3 * w * h <= out.count,
+                     "PixelNormalization.apply: region out of bounds")
         let plane = w * h
+        let flat = flattened(tables)
         image.pixels.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { dst in
-                tables[0].withUnsafeBufferPointer { t0 in tables[1].withUnsafeBufferPointer { t1 in tables[2].withUnsafeBufferPointer { t2 in
+                flat.withUnsafeBufferPointer { t in
+                    guard let src = px.baseAddress, let base = dst.baseAddress, let tables = t.baseAddress else { return }
                     for y in 0..<h {
-                        var s = ((y0 + y) * image.width + x0) * 3
-                        let row = offset + y * w
-                        for x in 0..<w {
-                            dst[row + x] = t0[Int(px[s])]
-                            dst[row + plane + x] = t1[Int(px[s + 1])]
-                            dst[row + 2 * plane + x] = t2[Int(px[s + 2])]
-                            s += 3
-                        }
+                        let row = base + offset + y * w
+                        normalizeRow(src + ((y0 + y) * image.width + x0) * 3, count: w, tables: tables,
+                                     red: row, green: row + plane, blue: row + 2 * plane)
                     }
-                } } }
+                }
             }
         }
     }
