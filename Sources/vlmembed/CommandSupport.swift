@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Logging
 import TensorFormats
 #if canImport(Glibc)
@@ -70,44 +69,3 @@ struct ProgressLine {
     }
 }
 
-/// A byte progress bar with rate and ETA on stderr when it is a terminal; silent otherwise.
-final class ByteProgressBar {
-    let label: String
-    let enabled = CLI.stderrIsTerminal
-    private let started = MonotonicClock.now
-    private var lastDraw = 0.0
-
-    init(label: String) { self.label = label }
-
-    func update(done: Int, total: Int, detail: String) {
-        guard enabled else { return }
-        let now = MonotonicClock.now
-        guard now - lastDraw > 0.1 || done == total else { return }
-        lastDraw = now
-        let fraction = total > 0 ? Double(done) / Double(total) : 1
-        let width = 30, filled = Int(fraction * Double(width))
-        let elapsed = now - started
-        let eta = fraction > 0.001 ? elapsed * (1 - fraction) / fraction : 0
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let text = String(format: "%@ [%@] %3.0f%% %@/%@ ETA %.0fs %@", label, bar, fraction * 100, Self.bytes(done), Self.bytes(total), eta, String(detail.suffix(40)))
-        CLI.writeStderr("\r\u{1B}[K" + text)
-    }
-
-    func finish() { if enabled { CLI.writeStderr("\r\u{1B}[K") } }
-
-    static func bytes(_ n: Int) -> String {
-        let d = Double(n)
-        if d >= 1e9 { return String(format: "%.2f GB", d / 1e9) }
-        if d >= 1e6 { return String(format: "%.1f MB", d / 1e6) }
-        return String(format: "%.0f kB", d / 1e3)
-    }
-}
-
-/// Seconds on a monotonic clock.
-enum MonotonicClock {
-    static var now: Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-}

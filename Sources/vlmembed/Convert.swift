@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Bundle
 import Kernels
 import ModelGraph
@@ -44,11 +45,10 @@ struct Convert: ParsableCommand {
             let plan = QuantizationPlan(decoder: try scheme(quant), vision: try scheme(visionQuant))
             let (graph, merges) = try ModelSource.openEmbeddingGraph(source, adapter: adapter)
             let writer = BundleWriter(plan: plan, adapterPath: adapter, mergedModules: merges.count)
-            let bar = ByteProgressBar(label: "convert")
-            let started = MonotonicClock.now
-            try writer.write(graph, to: output) { p in bar.update(done: p.bytesDone, total: p.bytesTotal, detail: p.currentTensor) }
-            bar.finish()
-            CLI.logger.info("wrote \(output): decoder \(plan.decoder.name), vision \(plan.vision.name), \(merges.count) adapter modules merged, \(String(format: "%.1f", MonotonicClock.now - started)) s")
+            let bar = ProgressBar(label: "convert", bytes: true)
+            let started = Date()
+            try writer.write(graph, to: output) { p in bar.update(p.bytesDone, p.bytesTotal, detail: p.currentTensor) }
+            CLI.logger.info("wrote \(output): decoder \(plan.decoder.name), vision \(plan.vision.name), \(merges.count) adapter modules merged, \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         }
     }
 

@@ -36,7 +36,7 @@ struct Demo: ParsableCommand {
                 let path = work + "/phi3_v-\(label).vlmb"
                 try BundleWriter(plan: plan, adapterPath: adapter, mergedModules: merges.count).write(graph, to: path)
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-                CLI.output("convert  → \(path) (\(ByteProgressBar.bytes(size)), decoder \(plan.decoder.name), vision \(plan.vision.name))")
+                CLI.output("convert  → \(path) (\(ProgressBar.bytes(size)), decoder \(plan.decoder.name), vision \(plan.vision.name))")
                 let report = try BundleVerifier().run(bundle: path, reference: model, adapter: adapter)
                 reports.append((label, report))
                 CLI.output(String(format: "verify   %@: checksums %@, worst cosine %.6f (min %.3f), median %.6f, top-1 agreement %.0f%% → %@",
