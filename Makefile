@@ -8,7 +8,7 @@ CACHE   ?= $(HOME)/.cache/vlmembed
 export VLMEMBED_CACHE := $(CACHE)
 
 # Debian packages the build and tests need (checked with dpkg, installed with apt-get when missing).
-APT_PACKAGES := pkg-config ca-certificates libjpeg62-turbo-dev libpng-dev libopenblas-dev python3-numpy
+APT_PACKAGES := pkg-config ca-certificates libjpeg62-turbo-dev libpng-dev libopenblas-dev python3-numpy xz-utils
 
 .PHONY: deps build test demo real-data tools-venv clean bench
 

@@ -5,23 +5,21 @@ The twins let tests check that our GGUF reader/loader sees llama.cpp's layout of
 HF reference checkpoints (spec/architectures.md §E): tensor names, ggml shape order, Q/K permutation of
 the llama arch, fused phi3 tensors, F16/Q8_0 storage, KV pairs, tokenizer arrays.
 
-Outputs (Fixtures/gguf_twins/ by default; sizes measured on the reference models, vocab 32064):
+Outputs (Fixtures/gguf_twins/ by default):
   llava_next-text-<type>.gguf   arch `llama`: the Mistral language model of reference/llava_next
   llava_next-mmproj-<mtype>.gguf arch `clip`: its CLIP tower + projector + image_newline (legacy
                                 llava_surgery_v2.py + convert_image_encoder_to_gguf.py path)
   phi3_v-text-<type>.gguf       arch `phi3`: the Phi-3 decoder of reference/phi3_v (vision dropped)
   manifest.json                 file -> sha256, bytes, source, converter command line
 <type> from --phi3-text-types / --llava-text-types (f32, f16, q8_0), <mtype> from --mmproj-types (f32, f16).
-A text twin is dominated by its two 32064-row vocab matrices (embeddings, lm_head) plus ~0.9 MB of
-tokenizer arrays. Measured bytes:
-               f32          f16         q8_0
-  phi3_v   17,638,016    9,183,872    5,220,992
-  llava    13,237,248    6,979,584    6,968,064  (hidden 48 is not a multiple of 32: every tensor with
-                                                 48-wide rows falls back to F16; only ffn_down is Q8_0)
-  mmproj      371,488      232,096        -      (2-D projector weights and patch_embd stay F16 in f32)
-Default (fits the ~60 MB Fixtures budget, +5.5 MB): phi3_v q8_0, llava mmproj f16, no llava text twin
-(its f16 adds 7 MB). Everything: --phi3-text-types f32,f16,q8_0 --llava-text-types f32,f16,q8_0
---mmproj-types f32,f16 -o DIR.
+A text twin is dominated by its 32064-row vocab matrices plus ~0.9 MB of tokenizer arrays. By default
+lm_head is dropped before conversion (config tie_word_embeddings = true, so llama.cpp reuses token_embd
+as its output, and the converted file has no output.weight): embeddings never read it, and it halves
+the files. --keep-lm-head keeps it. Measured bytes without lm_head (with it, in parentheses):
+  phi3_v f16 5,079,616 (9,183,872), q8_0 3,040,576 (5,220,992); llava f16 3,901,376 (6,979,584);
+  mmproj f16 232,096, f32 371,488. llava's q8_0 is mostly F16 (hidden 48 is not a multiple of 32).
+The committed set (fits the ~60 MB Fixtures budget as .xz, 8.3 MB): `--xz` with the defaults
+(phi3 f16,q8_0; llava f16; mmproj f16). Tests unpack them with `xz -dc`.
 
 What each path needs (every converter runs with this script's Python, i.e. the tools venv, and with
 PYTHONPATH = the sdist's gguf-py, so the legacy scripts' plain `import gguf` gets the same gguf-py that
@@ -142,12 +140,12 @@ def save_hf_folder(out_dir, config, tensors, tokenizer_source):
             shutil.copy(os.path.join(tokenizer_source, name), out_dir)
 
 
-def extract_llava_language_model(reference, out_dir):
+def extract_llava_language_model(reference, out_dir, keep_lm_head):
     """HF MistralForCausalLM folder from the llava_next reference's language_model.*."""
     config = json.load(open(os.path.join(reference, "config.json")))
     text = dict(config["text_config"])
     text.update({"architectures": ["MistralForCausalLM"], "model_type": "mistral",
-                 "torch_dtype": config.get("torch_dtype", "bfloat16"), "tie_word_embeddings": False})
+                 "torch_dtype": config.get("torch_dtype", "bfloat16"), "tie_word_embeddings": not keep_lm_head})
     text.setdefault("bos_token_id", 1)
     text.setdefault("eos_token_id", 2)
     tensors = {}
@@ -158,17 +156,19 @@ def extract_llava_language_model(reference, out_dir):
             tensors["lm_head.weight"] = value
     if "lm_head.weight" not in tensors or "model.embed_tokens.weight" not in tensors:
         fail(f"{reference}: no language_model.* tensors (expected the transformers 4.52 LlavaNext layout)")
+    if not keep_lm_head:
+        del tensors["lm_head.weight"]
     save_hf_folder(out_dir, text, tensors, reference)
 
 
-def extract_phi3_decoder(reference, out_dir, vocab_gguf):
+def extract_phi3_decoder(reference, out_dir, vocab_gguf, keep_lm_head):
     """HF Phi3ForCausalLM folder from the phi3_v reference, plus a rebuilt SentencePiece tokenizer.model."""
     config = json.load(open(os.path.join(reference, "config.json")))
     for key in ("embd_layer", "img_processor", "vision_config", "auto_map"):
         config.pop(key, None)
-    config.update({"architectures": ["Phi3ForCausalLM"], "model_type": "phi3"})
+    config.update({"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "tie_word_embeddings": not keep_lm_head})
     tensors = {k: v for k, v in load_reference_tensors(reference).items()
-               if not k.startswith("model.vision_embed_tokens.")}
+               if not k.startswith("model.vision_embed_tokens.") and (keep_lm_head or k != "lm_head.weight")}
     save_hf_folder(out_dir, config, tensors, reference)
     write_sentencepiece_model(vocab_gguf, os.path.join(reference, "tokenizer.json"),
                               os.path.join(out_dir, "tokenizer.model"))
@@ -329,8 +329,11 @@ def check_f32_matches_reference(path, reference_tensors, pairs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-o", "--out", default=os.path.join(REPO, "Fixtures", "gguf_twins"))
-    parser.add_argument("--phi3-text-types", default="q8_0", help="comma list of f32, f16, q8_0 (may be empty)")
-    parser.add_argument("--llava-text-types", default="", help="comma list of f32, f16, q8_0 (may be empty)")
+    parser.add_argument("--phi3-text-types", default="f16,q8_0", help="comma list of f32, f16, q8_0 (may be empty)")
+    parser.add_argument("--llava-text-types", default="f16", help="comma list of f32, f16, q8_0 (may be empty)")
+    parser.add_argument("--keep-lm-head", action="store_true",
+                        help="keep lm_head (output.weight); by default it is dropped (config tie_word_embeddings) to halve the twins")
+    parser.add_argument("--xz", action="store_true", help="also write NAME.gguf.xz and remove NAME.gguf (what Fixtures/ commits)")
     parser.add_argument("--mmproj-types", default="f16", help="comma list of f32, f16 (may be empty)")
     parser.add_argument("--keep-work", default=None, help="keep the extracted HF folders and logs here")
     args = parser.parse_args()
@@ -349,11 +352,12 @@ def main():
     try:
         llava_ref = os.path.join(REFERENCE, "llava_next")
         phi3_ref = os.path.join(REFERENCE, "phi3_v")
-        jobs = [("llava_next", llava_ref, lambda d: extract_llava_language_model(llava_ref, d),
-                 [("language_model.model.embed_tokens.weight", "token_embd.weight"),
-                  ("language_model.lm_head.weight", "output.weight")]),
-                ("phi3_v", phi3_ref, lambda d: extract_phi3_decoder(phi3_ref, d, vocab_gguf),
-                 [("model.embed_tokens.weight", "token_embd.weight"), ("lm_head.weight", "output.weight")])]
+        keep = args.keep_lm_head
+        jobs = [("llava_next", llava_ref, lambda d: extract_llava_language_model(llava_ref, d, keep),
+                 [("language_model.model.embed_tokens.weight", "token_embd.weight")]
+                 + ([("language_model.lm_head.weight", "output.weight")] if keep else [])),
+                ("phi3_v", phi3_ref, lambda d: extract_phi3_decoder(phi3_ref, d, vocab_gguf, keep),
+                 [("model.embed_tokens.weight", "token_embd.weight")] + ([("lm_head.weight", "output.weight")] if keep else []))]
         for model, reference, extract, pairs in jobs:
             if not text_types[model]:
                 continue
@@ -377,12 +381,18 @@ def main():
     for name, entry in manifest.items():
         path = os.path.join(args.out, name)
         entry.update({"bytes": os.path.getsize(path), "sha256": sha256_of(path)})
+        if args.xz:
+            import lzma
+            with open(path, "rb") as src, lzma.open(path + ".xz", "wb", preset=9 | lzma.PRESET_EXTREME) as dst:
+                shutil.copyfileobj(src, dst)
+            entry["xz_bytes"] = os.path.getsize(path + ".xz")
+            os.remove(path)
     entry_doc = {"generator": "Tools/make_gguf_twins.py", "llama_cpp": f"llama-cpp-python {VERSION} sdist (sha256 {SDIST_SHA})",
                  "files": dict(sorted(manifest.items()))}
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(entry_doc, f, indent=1)
         f.write("\n")
-    total = sum(e["bytes"] for e in manifest.values())
+    total = sum(e.get("xz_bytes", e["bytes"]) for e in manifest.values())
     print(f"{args.out}: {len(manifest)} twins, {total / 1e6:.2f} MB")
 
 

@@ -30,7 +30,7 @@ public struct BundleWriter {
     }
 
     /// Files a bundle embeds from the source (tokenizer and configs), when present.
-    public static let embeddedFileNames = ["tokenizer.json", "tokenizer_config.json", "tokenizer.model", "added_tokens.json",
+    public static let embeddedFileNames = ["tokenizer.gguf", "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "added_tokens.json",
                                            "special_tokens_map.json", "config.json", "preprocessor_config.json"]
 
     /// Writes `graph` (with its embedding head attached) to `path`.

@@ -9,13 +9,15 @@ public enum ModelSource {
         path.hasSuffix(".vlmb") || FileSystem.prefix(of: path, count: 8) == BundleHeader.magic
     }
 
-    /// The embedding graph of a folder or bundle. A bundle already holds its merged adapter, so
-    /// `adapter` must be nil for one.
-    public static func openEmbeddingGraph(_ path: String, adapter: String? = nil) throws -> (ModelGraph, [AdapterMergeRecord]) {
+    /// The embedding graph of a folder, a GGUF (with its `clip` mmproj for images) or a bundle.
+    /// A bundle already holds its merged adapter and its vision tower, so `adapter` and `mmproj`
+    /// must be nil for one.
+    public static func openEmbeddingGraph(_ path: String, adapter: String? = nil, mmproj: String? = nil) throws -> (ModelGraph, [AdapterMergeRecord]) {
         if isBundle(path) {
             if let adapter { throw FormatError(adapter, "cannot apply an adapter to a bundle (\(path)): convert the source with --adapter instead") }
+            if let mmproj { throw FormatError(mmproj, "cannot add an mmproj to a bundle (\(path)): convert the GGUF with --mmproj instead") }
             return (try BundleFile(path: path).graph(), [])
         }
-        return try ModelGraph.loadEmbeddingGraph(directory: path, adapter: adapter)
+        return try ModelGraph.loadEmbeddingGraph(source: path, adapter: adapter, mmproj: mmproj)
     }
 }

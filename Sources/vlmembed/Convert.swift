@@ -21,6 +21,9 @@ struct Convert: ParsableCommand {
     @Option(help: "A PEFT LoRA/DoRA adapter folder to merge (in fp32, before quantizing).")
     var adapter: String?
 
+    @Option(help: "With a GGUF model: its LLaVA-1.6 clip mmproj GGUF (vision tower + projector), for images.")
+    var mmproj: String?
+
     @Option(help: "Decoder scheme: int8, int4, f16, bf16 or f32.")
     var quant: String
 
@@ -43,7 +46,7 @@ struct Convert: ParsableCommand {
         try CLI.run {
             if let threads { Parallel.setThreadCount(threads) }
             let plan = QuantizationPlan(decoder: try scheme(quant), vision: try scheme(visionQuant))
-            let (graph, merges) = try ModelSource.openEmbeddingGraph(source, adapter: adapter)
+            let (graph, merges) = try ModelSource.openEmbeddingGraph(source, adapter: adapter, mmproj: mmproj)
             let writer = BundleWriter(plan: plan, adapterPath: adapter, mergedModules: merges.count)
             let bar = ProgressBar(label: "convert", bytes: true)
             let started = Date()

@@ -15,8 +15,11 @@ struct Embed: ParsableCommand {
         """
     )
 
-    @Option(help: "Model: a Hugging Face folder (config.json + safetensors) or a .vlmb bundle.")
+    @Option(help: "Model: a Hugging Face folder (config.json + safetensors), a GGUF (text; add --mmproj for images) or a .vlmb bundle.")
     var model: String
+
+    @Option(help: "With a GGUF model: its LLaVA-1.6 clip mmproj GGUF (vision tower + projector), for images.")
+    var mmproj: String?
 
     @Option(help: "A PEFT LoRA/DoRA adapter folder to merge at load (adapter_config.json + adapter_model.safetensors or .bin).")
     var adapter: String?
@@ -44,7 +47,7 @@ struct Embed: ParsableCommand {
             if let threads { Parallel.setThreadCount(threads) }
             let requests = try EmbeddingRequest.readJSONLines(input)
             guard !requests.isEmpty else { throw FormatError(input, "no requests") }
-            let pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(model, adapter: adapter).0)
+            let pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(model, adapter: adapter, mmproj: mmproj).0)
             let progress = ProgressLine(label: "embed")
             var rows: [(String, [Float])] = []
             var traces: [(String, Trace)] = []

@@ -22,6 +22,9 @@ struct Eval: ParsableCommand {
     @Option(help: "A PEFT LoRA/DoRA adapter folder merged into --model at load.")
     var adapter: String?
 
+    @Option(help: "With a GGUF --model: its clip mmproj GGUF (needed for image rows).")
+    var mmproj: String?
+
     @Option(help: "The data folder (NAME.jsonl per dataset).")
     var data: String?
 
@@ -90,7 +93,7 @@ struct Eval: ParsableCommand {
             let folder = try EvalDataFolder(directory: data, imagesRoot: images)
             let names = datasets.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
             let sets = try folder.read(names, limit: limit)
-            let embedder = try openEmbedder(path: model, adapter: adapter, options: options)
+            let embedder = try openEmbedder(path: model, adapter: adapter, mmproj: mmproj, options: options)
             let compared = try compare.map { try openEmbedder(path: $0, adapter: compareAdapter, options: options) }
             let runner = try EvalRunner(model: embedder, compare: compared, imagesRoot: folder.imagesRoot,
                                         cacheRoot: noCache ? nil : cacheRoot, keepGoing: keepGoing)

@@ -21,6 +21,9 @@ struct Inspect: ParsableCommand {
     @Option(help: "With --graph: a PEFT adapter folder to merge; shows which modules it touches, with rank and scale.")
     var adapter: String?
 
+    @Option(help: "With --graph and a GGUF: its clip mmproj GGUF.")
+    var mmproj: String?
+
     func run() throws {
         try CLI.run {
             if ModelSource.isBundle(path) && !graph {
@@ -28,8 +31,8 @@ struct Inspect: ParsableCommand {
                 CLI.output(json ? report.json.serialized() : report.text)
                 return
             }
-            if graph || adapter != nil {
-                let (g, merges) = try ModelSource.openEmbeddingGraph(path, adapter: adapter)
+            if graph || adapter != nil || mmproj != nil {
+                let (g, merges) = try ModelSource.openEmbeddingGraph(path, adapter: adapter, mmproj: mmproj)
                 let report = GraphReport(graph: g, merges: merges)
                 CLI.output(json ? report.json.serialized() : report.text)
                 return

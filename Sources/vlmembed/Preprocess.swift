@@ -19,6 +19,9 @@ struct Preprocess: ParsableCommand {
     @Option(help: "Prompt (default: the backbone's '<image marker> Represent the given image.').")
     var text: String?
 
+    @Option(help: "With a GGUF model: its clip mmproj GGUF.")
+    var mmproj: String?
+
     @Option(help: "Phi-3-V HD crops (overrides preprocessor_config.json).")
     var crops: Int?
 
@@ -28,7 +31,10 @@ struct Preprocess: ParsableCommand {
     func run() throws {
         try CLI.run {
             if let crops, crops < 1 { throw ValidationError("--crops must be at least 1") }
-            var pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(model).0)
+            var pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(model, mmproj: mmproj).0)
+            guard !pipeline.graph.config.kind.isTextOnly else {
+                throw FormatError(model, "\(pipeline.graph.config.kind.rawValue) is a text-only model: nothing to preprocess an image for (a GGUF needs --mmproj)")
+            }
             pipeline.numCropsOverride = crops
             let marker = pipeline.graph.config.kind == .phi3V ? "<|image_1|>" : "<image>"
             let request = EmbeddingRequest(id: image, text: text ?? marker + " Represent the given image.", images: [image])

@@ -24,6 +24,9 @@ struct Verify: ParsableCommand {
     @Option(help: "The adapter folder it was converted with, if any.")
     var adapter: String?
 
+    @Option(help: "With a GGUF reference: its clip mmproj GGUF.")
+    var mmproj: String?
+
     @Option(help: "Requests (JSON lines) to use instead of the built-in probes.")
     var input: String?
 
@@ -41,7 +44,7 @@ struct Verify: ParsableCommand {
         try CLI.run {
             if let threads { Parallel.setThreadCount(threads) }
             let requests = try input.map { try EmbeddingRequest.readJSONLines($0) }
-            let report = try BundleVerifier(minCosine: minCosine).run(bundle: bundle, reference: reference, adapter: adapter, requests: requests) { line in
+            let report = try BundleVerifier(minCosine: minCosine).run(bundle: bundle, reference: reference, adapter: adapter, mmproj: mmproj, requests: requests) { line in
                 if CLI.stderrIsTerminal { CLI.writeStderr("\r\u{1B}[K" + line) }
             }
             if CLI.stderrIsTerminal { CLI.writeStderr("\r\u{1B}[K") }

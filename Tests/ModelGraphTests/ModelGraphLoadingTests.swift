@@ -14,7 +14,7 @@ import TensorFormats
         let g = try ModelGraph.load(directory: Self.root + "/phi3_v")
         #expect(g.config.kind == .phi3V)
         #expect(g.config.decoder.hiddenSize == 64 && g.config.decoder.layerCount == 3 && g.config.decoder.headDim == 16)
-        #expect(g.config.vision.hiddenSize == 64 && g.config.vision.layerCount == 2 && g.config.vision.layersToRun == 1)
+        #expect(g.config.vision?.hiddenSize == 64 && g.config.vision?.layerCount == 2 && g.config.vision?.layersToRun == 1)
         guard case .longRoPE(let short, let long, 256) = g.config.decoder.rope else { Issue.record("no LongRoPE"); return }
         #expect(short.count == 8 && long.count == 8)
         // √(1 + ln(8192/256)/ln(256))

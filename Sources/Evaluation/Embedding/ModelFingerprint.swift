@@ -22,9 +22,15 @@ public enum ModelFingerprint {
     public static let sampleBytes = 1 << 20
 
     /// The hex identity of a model folder, an optional adapter folder and the settings.
-    public static func identity(modelDirectory: String, adapter: String?, settings: String) throws -> String {
+    /// A model given as a single file (a GGUF) and its companion `mmproj` are listed as files.
+    public static func identity(modelDirectory: String, adapter: String?, mmproj: String? = nil, settings: String) throws -> String {
         var listing = "\(engineVersion)\nsettings \(settings)\n"
-        listing += try folderListing(modelDirectory, label: "model")
+        if FileSystem.isFile(modelDirectory) {
+            listing += "model \(try fileDigest(modelDirectory))\n"
+        } else {
+            listing += try folderListing(modelDirectory, label: "model")
+        }
+        if let mmproj { listing += "mmproj \(try fileDigest(mmproj))\n" }
         if let adapter { listing += try folderListing(adapter, label: "adapter") }
         var digest = SHA256()
         digest.update(Array(listing.utf8))

@@ -10,9 +10,9 @@ public struct PipelineEmbedder: RequestEmbedder {
     public let modelIdentity: String
     public let options: EmbedderOptions
 
-    /// Loads a model folder (and adapter) or a `.vlmb` bundle, applies the options, and fingerprints it all.
-    public init(directory: String, adapter: String?, options: EmbedderOptions) throws {
-        var pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(directory, adapter: adapter).0)
+    /// Loads a model folder (and adapter), a GGUF (and its mmproj) or a `.vlmb` bundle, applies the options, and fingerprints it all.
+    public init(directory: String, adapter: String?, mmproj: String? = nil, options: EmbedderOptions) throws {
+        var pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(directory, adapter: adapter, mmproj: mmproj).0)
         let backbone = pipeline.graph.config.kind.rawValue
         pipeline.numCropsOverride = options.numCrops
         let resolution = options.imageResolution ?? ImageResolution.upstreamDefault(backbone: backbone)
@@ -28,7 +28,7 @@ public struct PipelineEmbedder: RequestEmbedder {
             h.update(Array((ModelFingerprint.engineVersion + "\n" + settings).utf8))
             modelIdentity = SHA256.hexEncoded(h.finalize())
         } else {
-            modelIdentity = try ModelFingerprint.identity(modelDirectory: directory, adapter: adapter, settings: settings)
+            modelIdentity = try ModelFingerprint.identity(modelDirectory: directory, adapter: adapter, mmproj: mmproj, settings: settings)
         }
     }
 

@@ -1,4 +1,5 @@
 import Bundle
+import ModelGraph
 import Models
 import Preprocessing
 import TensorFormats
@@ -56,10 +57,11 @@ public enum ImageResolution: String, Sendable, Equatable, CaseIterable {
 }
 
 /// Opens a model for evaluation: a Hugging Face folder (config.json + safetensors or
-/// pytorch_model.bin, with an optional PEFT adapter merged at load) or a `.vlmb` bundle.
-public func openEmbedder(path: String, adapter: String? = nil, options: EmbedderOptions = EmbedderOptions()) throws -> any RequestEmbedder {
-    guard FileSystem.isDirectory(path) || ModelSource.isBundle(path) else {
-        throw FormatError(path, "eval needs a model folder (config.json + weights) or a .vlmb bundle")
+/// pytorch_model.bin, with an optional PEFT adapter merged at load), a GGUF (with its `clip`
+/// mmproj for images) or a `.vlmb` bundle.
+public func openEmbedder(path: String, adapter: String? = nil, mmproj: String? = nil, options: EmbedderOptions = EmbedderOptions()) throws -> any RequestEmbedder {
+    guard FileSystem.isDirectory(path) || ModelSource.isBundle(path) || ModelGraph.isGGUF(path) else {
+        throw FormatError(path, "eval needs a model folder (config.json + weights), a GGUF or a .vlmb bundle")
     }
-    return try PipelineEmbedder(directory: path, adapter: adapter, options: options)
+    return try PipelineEmbedder(directory: path, adapter: adapter, mmproj: mmproj, options: options)
 }

@@ -59,13 +59,13 @@ public struct BundleVerifier {
     public init(minCosine: Double? = nil) { self.minCosine = minCosine }
 
     /// Runs every check. `requests` replaces the built-in probes; `log` receives progress lines.
-    public func run(bundle bundlePath: String, reference referencePath: String, adapter: String?,
+    public func run(bundle bundlePath: String, reference referencePath: String, adapter: String?, mmproj: String? = nil,
                     requests: [EmbeddingRequest]? = nil, log: (String) -> Void = { _ in }) throws -> VerificationReport {
         let bundle = try BundleFile(path: bundlePath)
         log("checking \(bundle.manifest.tensors.count) tensor and \(bundle.manifest.files.count) file checksums")
         let failures = bundle.verifyChecksums()
         let quantized = try EmbeddingPipeline(graph: try bundle.graph())
-        let (refGraph, _) = try ModelSource.openEmbeddingGraph(referencePath, adapter: adapter)
+        let (refGraph, _) = try ModelSource.openEmbeddingGraph(referencePath, adapter: adapter, mmproj: mmproj)
         let reference = try EmbeddingPipeline(graph: refGraph)
         guard refGraph.config.kind == bundle.manifest.architecture else {
             throw FormatError(referencePath, "reference is \(refGraph.config.kind.rawValue), the bundle is \(bundle.manifest.architecture.rawValue)")
@@ -79,7 +79,7 @@ public struct BundleVerifier {
                 probes.append((r.id, kind, { p, t in try p.embed(r, trace: t) }))
             }
         } else {
-            for p in VerificationProbe.builtIn(imageMarker: marker) {
+            for p in VerificationProbe.builtIn(imageMarker: marker, textOnly: bundle.manifest.architecture.isTextOnly) {
                 probes.append((p.id, p.kind.rawValue, { pipe, t in try pipe.embed(id: p.id, text: p.text, images: p.images, trace: t) }))
             }
         }

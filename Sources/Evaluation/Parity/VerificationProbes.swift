@@ -10,11 +10,21 @@ public struct VerificationProbe: Sendable {
     public var images: [RGBImage]
 
     /// Eight probes: three texts, three images, two text+image; `marker` is the image marker.
-    public static func builtIn(imageMarker marker: String) -> [VerificationProbe] {
-        [
+    public static func builtIn(imageMarker marker: String, textOnly: Bool = false) -> [VerificationProbe] {
+        let text = [
             VerificationProbe(id: "text-caption", kind: .text, text: "Find me an everyday image that matches the given caption: a red bicycle leaning on a wall", images: []),
             VerificationProbe(id: "text-question", kind: .text, text: "Represent the given question: what colour is the car parked outside the station?", images: []),
             VerificationProbe(id: "text-long", kind: .text, text: String(repeating: "The quick brown fox jumps over the lazy dog while the band plays on. ", count: 6), images: []),
+        ]
+        if textOnly {
+            // Text-only models get more text instead of images: code, numbers, and a short query.
+            return text + [
+                VerificationProbe(id: "text-code", kind: .text, text: "Represent the given code: for (i, x) in values.enumerated() { total += x * Float(i) }", images: []),
+                VerificationProbe(id: "text-numbers", kind: .text, text: "Invoice 2024-117: 3 items at 19.99, shipping 4.50, total 64.47 EUR.", images: []),
+                VerificationProbe(id: "text-short", kind: .text, text: "cats", images: []),
+            ]
+        }
+        return text + [
             VerificationProbe(id: "image-gradient", kind: .image, text: "\(marker) Represent the given image.", images: [generated(.gradient, width: 336, height: 336)]),
             VerificationProbe(id: "image-checker", kind: .image, text: "\(marker) Represent the given image.", images: [generated(.checkerboard, width: 640, height: 480)]),
             VerificationProbe(id: "image-rings", kind: .image, text: "\(marker) Represent the given image.", images: [generated(.rings, width: 300, height: 520)]),

@@ -33,7 +33,7 @@ struct QuantizedRows: @unchecked Sendable {
             groupsPerRow = (w.columns + g - 1) / g
             rowStride = (w.columns + 1) / 2
             zeros = asymmetric ? w.zeros : nil
-        case .f32, .f16, .bf16:
+        case .f32, .f16, .bf16, .ggmlQ8_0, .ggmlQ4_0, .rowDecoded:
             return nil
         }
     }

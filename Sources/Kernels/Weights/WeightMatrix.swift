@@ -12,12 +12,19 @@ public struct WeightMatrix: @unchecked Sendable {
         /// 4-bit codes two per byte, one float16 scale (and, asymmetric, one zero point) per
         /// `group` consecutive columns of a row.
         case int4(group: Int, asymmetric: Bool)
+        /// llama.cpp Q8_0 blocks, read in place (see `GGMLBlockRows`); columns are a multiple of 32.
+        case ggmlQ8_0
+        /// llama.cpp Q4_0 blocks, read in place (see `GGMLBlockRows`); columns are a multiple of 32.
+        case ggmlQ4_0
+        /// Any other row layout, decoded a row at a time by the given decoder.
+        case rowDecoded(RowDecoder)
 
-        /// True for int8 and int4 storage.
+        /// True for the bundle's int8 and int4 storage, whose scales (and zero points) live in
+        /// separate sections; ggml blocks carry their scales inline and are not counted here.
         public var isQuantized: Bool {
             switch self {
             case .int8, .int4: return true
-            case .f32, .f16, .bf16: return false
+            case .f32, .f16, .bf16, .ggmlQ8_0, .ggmlQ4_0, .rowDecoded: return false
             }
         }
     }
@@ -31,6 +38,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public let scales: UnsafeRawPointer?
     /// Asymmetric int4 storage: the zero-point section (one byte per group).
     public let zeros: UnsafeRawPointer?
+    /// Logical row i is stored row `rowOrder[i]` (nil: as stored); see `reorderingRows(_:)`.
+    public let rowOrder: [Int]?
     private let owner: AnyObject?
 
     /// Wraps memory kept alive by `owner` (a mapped file or a buffer).
@@ -43,8 +52,10 @@ public struct WeightMatrix: @unchecked Sendable {
     public init(rows: Int, columns: Int, storage: Storage, base: UnsafeRawPointer,
                 scales: UnsafeRawPointer?, zeros: UnsafeRawPointer?, owner: AnyObject?) {
         switch storage {
-        case .f32, .f16, .bf16:
+        case .f32, .f16, .bf16, .rowDecoded:
             break
+        case .ggmlQ8_0, .ggmlQ4_0:
+            precondition(columns % GGMLBlockRows.blockColumns == 0, "WeightMatrix: ggml block rows need a multiple of 32 columns")
         case .int8:
             precondition(scales != nil, "WeightMatrix: int8 storage needs scales")
         case .int4(let group, let asymmetric):
@@ -58,8 +69,31 @@ public struct WeightMatrix: @unchecked Sendable {
         self.base = base
         self.scales = storage.isQuantized ? scales : nil
         self.zeros = storage.isQuantized ? zeros : nil
+        self.rowOrder = nil
         self.owner = owner
     }
+
+    private init(_ other: WeightMatrix, rowOrder: [Int]?) {
+        rows = other.rows
+        columns = other.columns
+        storage = other.storage
+        base = other.base
+        scales = other.scales
+        zeros = other.zeros
+        owner = other.owner
+        self.rowOrder = rowOrder
+    }
+
+    /// A view whose logical row i is stored row `order[i]` (a permutation of the rows), in any
+    /// storage: no weight is copied; `apply` scatters the output columns, `widenRows` gathers rows.
+    public func reorderingRows(_ order: [Int]) -> WeightMatrix {
+        precondition(order.count == rows && Set(order).count == rows && order.allSatisfy { (0..<rows).contains($0) },
+                     "WeightMatrix: row order is not a permutation of \(rows) rows")
+        return WeightMatrix(self, rowOrder: rowOrder.map { composed in order.map { composed[$0] } } ?? order)
+    }
+
+    /// The same weight in stored row order.
+    var storedOrder: WeightMatrix { rowOrder == nil ? self : WeightMatrix(self, rowOrder: nil) }
 
     /// An fp32 weight that owns its values.
     public init(rows: Int, columns: Int, values: [Float]) {
@@ -71,18 +105,37 @@ public struct WeightMatrix: @unchecked Sendable {
     /// y[n × rows] = x[n × columns] · Wᵀ (+ bias), written with row stride `ldy` (default `rows`).
     public func apply(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil, bias: [Float]? = nil) {
         let ld = ldy ?? rows
+        if let rowOrder {
+            let z = UnsafeMutablePointer<Float>.allocate(capacity: max(n * rows, 1))
+            defer { z.deallocate() }
+            storedOrder.apply(x, count: n, into: z)
+            for t in 0..<n {
+                let out = y + t * ld, src = z + t * rows
+                for i in 0..<rows { out[i] = src[rowOrder[i]] }
+            }
+        } else {
+            applyInStoredOrder(x, count: n, into: y, ldy: ld)
+        }
+        if let bias {
+            precondition(bias.count == rows, "bias length does not match weight rows")
+            for i in 0..<n { let row = y + i * ld; for j in 0..<rows { row[j] += bias[j] } }
+        }
+    }
+
+    private func applyInStoredOrder(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, ldy ld: Int) {
         switch storage {
         case .f32 where Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0:
             BLAS.sgemm(.no, .yes, m: n, n: rows, k: columns, a: x, lda: columns,
                        b: base.assumingMemoryBound(to: Float.self), ldb: columns, c: y, ldc: ld)
         case .int8 where n < QuantizedDirectProduct.inputLimit, .int4 where n < QuantizedDirectProduct.inputLimit:
             applyDirect(x, count: n, into: y, ldy: ld)
+        case .ggmlQ8_0 where n < QuantizedDirectProduct.inputLimit, .ggmlQ4_0 where n < QuantizedDirectProduct.inputLimit:
+            guard let blocks = GGMLBlockRows(self) else { return }
+            Parallel.forEach(rows) { r in
+                for i in 0..<n { y[i * ld + r] = blocks.dot(row: r, x + i * columns) }
+            }
         default:
             applyByWidening(x, count: n, into: y, ldy: ld)
-        }
-        if let bias {
-            precondition(bias.count == rows, "bias length does not match weight rows")
-            for i in 0..<n { let row = y + i * ld; for j in 0..<rows { row[j] += bias[j] } }
         }
     }
 
@@ -111,6 +164,11 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Copies rows `range` as fp32 into `out` (`range.count × columns`).
     public func widenRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        if let rowOrder {
+            let stored = storedOrder
+            for (k, i) in range.enumerated() { stored.widenRows(rowOrder[i]..<(rowOrder[i] + 1), into: out + k * columns) }
+            return
+        }
         let count = range.count * columns
         let start = range.lowerBound * columns
         switch storage {
@@ -134,6 +192,16 @@ public struct WeightMatrix: @unchecked Sendable {
             guard let codes = QuantizedRows(self) else { return }
             Parallel.forEach(range.count) { i in
                 codes.widen(row: range.lowerBound + i, into: out + i * columns)
+            }
+        case .ggmlQ8_0, .ggmlQ4_0:
+            guard let blocks = GGMLBlockRows(self) else { return }
+            Parallel.forEach(range.count) { i in
+                blocks.widen(row: range.lowerBound + i, into: out + i * columns)
+            }
+        case .rowDecoded(let decoder):
+            let base = self.base, columns = self.columns
+            Parallel.forEach(range.count) { i in
+                decoder.decode(base + (range.lowerBound + i) * decoder.bytesPerRow, out + i * columns)
             }
         }
     }

@@ -19,7 +19,8 @@ public protocol ArchitectureAdapter: Sendable {
 
 /// The architecture registry.
 public enum Architectures {
-    public static let all: [any ArchitectureAdapter.Type] = [Phi3VArchitecture.self, LlavaNextArchitecture.self]
+    public static let all: [any ArchitectureAdapter.Type] = [Phi3VArchitecture.self, LlavaNextArchitecture.self,
+                                                            LlamaTextArchitecture.self, Phi3TextArchitecture.self]
 
     /// The adapter for a config's `architectures`/`model_type`, or an error listing what is supported.
     public static func adapter(for config: JSONValue, file: String) throws -> any ArchitectureAdapter.Type {

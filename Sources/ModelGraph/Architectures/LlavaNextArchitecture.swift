@@ -16,20 +16,7 @@ public enum LlavaNextArchitecture: ArchitectureAdapter {
         guard let text = r.object("text_config") else { throw FormatError(file, "missing text_config") }
         let textType = text.string("model_type", default: "mistral")
         guard textType == "mistral" || textType == "llama" else { throw FormatError(file, "text_config model_type '\(textType)' is not supported (mistral, llama)") }
-        let hidden = try text.int("hidden_size", default: 4096)
-        let heads = try text.int("num_attention_heads", default: 32)
-        guard heads > 0, hidden % heads == 0 else { throw FormatError(file, "text hidden_size \(hidden) is not a multiple of num_attention_heads \(heads)") }
-        let act = text.string("hidden_act", default: "silu")
-        guard act == "silu" else { throw FormatError(file, "text hidden_act '\(act)' is not supported (silu)") }
-        if text.object("rope_scaling") != nil { throw FormatError(file, "text_config rope_scaling is not supported for llava_next") }
-        let decoder = DecoderConfig(
-            hiddenSize: hidden, intermediateSize: try text.int("intermediate_size", default: 14336),
-            layerCount: try text.int("num_hidden_layers", default: 32), headCount: heads,
-            kvHeadCount: try text.int("num_key_value_heads", default: 8), headDim: try text.int("head_dim", default: hidden / heads),
-            vocabSize: try text.int("vocab_size", default: try r.int("vocab_size", default: 32064)),
-            rmsNormEps: Float(try text.double("rms_norm_eps", default: 1e-5)),
-            ropeTheta: Float(try text.double("rope_theta", default: 1_000_000)), rope: .none,
-            maxPositions: try text.int("max_position_embeddings", default: 32768))
+        let decoder = try DecoderTensors.parseLlama(text, mistralDefaults: true)
         let strategy = r.string("vision_feature_select_strategy", default: "default")
         guard strategy == "default" else { throw FormatError(file, "vision_feature_select_strategy '\(strategy)' is not supported (default)") }
         let projAct = r.string("projector_hidden_act", default: "gelu")
@@ -72,24 +59,16 @@ public enum LlavaNextArchitecture: ArchitectureAdapter {
     }
 
     public static func requiredTensors(_ c: ModelConfig) -> [(String, [Int])] {
-        let d = c.decoder
-        let h = d.hiddenSize, q = d.headCount * d.headDim, kv = d.kvHeadCount * d.headDim
-        var t: [(String, [Int])] = [("decoder.embed_tokens.weight", [d.vocabSize, h])]
-        for l in 0..<d.layerCount {
-            let p = "decoder.layers.\(l)."
-            t += [(p + "input_layernorm.weight", [h]), (p + "self_attn.q_proj.weight", [q, h]), (p + "self_attn.k_proj.weight", [kv, h]),
-                  (p + "self_attn.v_proj.weight", [kv, h]), (p + "self_attn.o_proj.weight", [h, q]), (p + "post_attention_layernorm.weight", [h]),
-                  (p + "mlp.gate_proj.weight", [d.intermediateSize, h]), (p + "mlp.up_proj.weight", [d.intermediateSize, h]),
-                  (p + "mlp.down_proj.weight", [h, d.intermediateSize])]
-        }
-        t.append(("decoder.norm.weight", [h]))
-        t += CLIPNames.required(c.vision)
-        t += [("projector.linear_1.weight", [h, c.vision.hiddenSize]), ("projector.linear_1.bias", [h]),
+        var t = DecoderTensors.separate(c.decoder)
+        let h = c.decoder.hiddenSize
+        guard let vision = c.vision else { return t }
+        t += CLIPNames.required(vision)
+        t += [("projector.linear_1.weight", [h, vision.hiddenSize]), ("projector.linear_1.bias", [h]),
               ("projector.linear_2.weight", [h, h]), ("projector.linear_2.bias", [h]), ("image.newline", [h])]
         return t
     }
 
     public static func optionalTensors(_ c: ModelConfig) -> [(String, [Int])] {
-        [("lm_head.weight", [c.decoder.vocabSize, c.decoder.hiddenSize])] + CLIPNames.optional(c.vision)
+        DecoderTensors.head(c.decoder) + (c.vision.map { CLIPNames.optional($0) } ?? [])
     }
 }

@@ -13,28 +13,7 @@ public enum Phi3VArchitecture: ArchitectureAdapter {
 
     public static func parseConfig(_ config: JSONValue, file: String, preprocessor: JSONValue?) throws -> ModelConfig {
         let r = ConfigReader(json: config, file: file)
-        let hidden = try r.int("hidden_size")
-        let heads = try r.int("num_attention_heads")
-        guard heads > 0, hidden % heads == 0 else { throw FormatError(file, "hidden_size \(hidden) is not a multiple of num_attention_heads \(heads)") }
-        let headDim = hidden / heads
-        let maxPositions = try r.int("max_position_embeddings")
-        var rope = DecoderConfig.RopeScaling.none
-        if let scaling = r.object("rope_scaling") {
-            let type = scaling.string("type", default: scaling.string("rope_type", default: ""))
-            guard type == "su" || type == "longrope" else { throw FormatError(file, "rope_scaling type '\(type)' is not supported (su/longrope)") }
-            let short = try scaling.floats("short_factor"), long = try scaling.floats("long_factor")
-            guard short.count == headDim / 2, long.count == headDim / 2 else {
-                throw FormatError(file, "rope_scaling factors have \(short.count)/\(long.count) values, expected head_dim/2 = \(headDim / 2)")
-            }
-            rope = .longRoPE(short: short, long: long, originalMaxPositions: try r.int("original_max_position_embeddings"))
-        }
-        let act = r.string("hidden_act", default: "silu")
-        guard act == "silu" else { throw FormatError(file, "hidden_act '\(act)' is not supported (silu)") }
-        let decoder = DecoderConfig(
-            hiddenSize: hidden, intermediateSize: try r.int("intermediate_size"), layerCount: try r.int("num_hidden_layers"),
-            headCount: heads, kvHeadCount: try r.int("num_key_value_heads", default: heads), headDim: headDim,
-            vocabSize: try r.int("vocab_size"), rmsNormEps: Float(try r.double("rms_norm_eps", default: 1e-5)),
-            ropeTheta: Float(try r.double("rope_theta", default: 10000)), rope: rope, maxPositions: maxPositions)
+        let decoder = try DecoderTensors.parsePhi3(r)
         if let embd = r.object("embd_layer") {
             let order = embd.string("hd_transform_order", default: "sub_glb")
             guard order == "sub_glb" else { throw FormatError(file, "hd_transform_order '\(order)' is not supported (sub_glb)") }
@@ -70,18 +49,11 @@ public enum Phi3VArchitecture: ArchitectureAdapter {
     }
 
     public static func requiredTensors(_ c: ModelConfig) -> [(String, [Int])] {
-        let d = c.decoder
-        let h = d.hiddenSize, qkv = (d.headCount + 2 * d.kvHeadCount) * d.headDim
-        var t: [(String, [Int])] = [("decoder.embed_tokens.weight", [d.vocabSize, h])]
-        for l in 0..<d.layerCount {
-            let p = "decoder.layers.\(l)."
-            t += [(p + "input_layernorm.weight", [h]), (p + "self_attn.qkv_proj.weight", [qkv, h]),
-                  (p + "self_attn.o_proj.weight", [h, d.headCount * d.headDim]), (p + "post_attention_layernorm.weight", [h]),
-                  (p + "mlp.gate_up_proj.weight", [2 * d.intermediateSize, h]), (p + "mlp.down_proj.weight", [h, d.intermediateSize])]
-        }
-        t.append(("decoder.norm.weight", [h]))
-        t += CLIPNames.required(c.vision)
-        let wide = 4 * c.vision.hiddenSize
+        var t = DecoderTensors.fused(c.decoder)
+        let h = c.decoder.hiddenSize
+        guard let vision = c.vision else { return t }
+        t += CLIPNames.required(vision)
+        let wide = 4 * vision.hiddenSize
         t += [("projector.linear_1.weight", [h, wide]), ("projector.linear_1.bias", [h]),
               ("projector.linear_2.weight", [h, h]), ("projector.linear_2.bias", [h]),
               ("image.glb_GN", [1, 1, wide]), ("image.sub_GN", [1, 1, 1, wide])]
@@ -89,6 +61,6 @@ public enum Phi3VArchitecture: ArchitectureAdapter {
     }
 
     public static func optionalTensors(_ c: ModelConfig) -> [(String, [Int])] {
-        [("lm_head.weight", [c.decoder.vocabSize, c.decoder.hiddenSize])] + CLIPNames.optional(c.vision)
+        DecoderTensors.head(c.decoder) + (c.vision.map { CLIPNames.optional($0) } ?? [])
     }
 }

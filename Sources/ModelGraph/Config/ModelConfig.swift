@@ -2,14 +2,30 @@
 public enum ArchitectureKind: String, Sendable, CaseIterable, Codable {
     case phi3V = "phi3_v"
     case llavaNext = "llava_next"
+    /// A llama-family text decoder alone (Llama, Mistral, SmolLM2): text-only embeddings.
+    case llama = "llama"
+    /// A Phi-3 text decoder alone (fused projections, LongRoPE): text-only embeddings.
+    case phi3 = "phi3"
+
+    /// True for the text-only kinds (no vision tower, no image input).
+    public var isTextOnly: Bool { self == .llama || self == .phi3 }
 }
 
 /// Everything the forward pass needs to know about a model's shape.
 public struct ModelConfig: Sendable, Equatable {
     public var kind: ArchitectureKind
     public var decoder: DecoderConfig
-    public var vision: VisionConfig
-    public var image: ImageConfig
+    /// The CLIP tower; nil for text-only models.
+    public var vision: VisionConfig?
+    /// How image features enter the decoder; nil for text-only models.
+    public var image: ImageConfig?
+
+    public init(kind: ArchitectureKind, decoder: DecoderConfig, vision: VisionConfig?, image: ImageConfig?) {
+        self.kind = kind
+        self.decoder = decoder
+        self.vision = vision
+        self.image = image
+    }
 }
 
 /// How image features enter the decoder, per architecture.

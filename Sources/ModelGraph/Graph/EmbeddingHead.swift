@@ -24,9 +24,12 @@ public struct EmbeddingHead: Sendable, Equatable, Codable {
         self.imageTokenIndex = imageTokenIndex
     }
 
-    /// VLM2Vec's head for an architecture: last token, L2-normalised.
+    /// VLM2Vec's head for an architecture: last token, L2-normalised. Text-only decoders have no
+    /// image marker.
     public static func vlm2vec(for config: ModelConfig) -> EmbeddingHead {
         switch config.image {
+        case nil:
+            return EmbeddingHead(pooling: .lastToken, normalize: true, paddingSide: "left", imageMarker: "", bosPerChunk: false, imageTokenIndex: nil)
         case .phi3V:
             return EmbeddingHead(pooling: .lastToken, normalize: true, paddingSide: "right", imageMarker: "<|image_1|>", bosPerChunk: true, imageTokenIndex: nil)
         case .llavaNext(let c):

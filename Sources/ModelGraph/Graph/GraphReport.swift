@@ -40,8 +40,8 @@ public struct GraphReport: Sendable {
             ("decoder", .object([("layers", .int(d.layerCount)), ("hidden", .int(d.hiddenSize)), ("intermediate", .int(d.intermediateSize)),
                                  ("heads", .int(d.headCount)), ("kv_heads", .int(d.kvHeadCount)), ("head_dim", .int(d.headDim)), ("vocab", .int(d.vocabSize)),
                                  ("rope", .string(d.rope == .none ? "rope theta \(d.ropeTheta)" : "longrope theta \(d.ropeTheta), scale \(d.ropeAttentionScale)"))])),
-            ("vision", .object([("layers", .int(v.layerCount)), ("layers_run", .int(v.layersToRun)), ("hidden", .int(v.hiddenSize)),
-                                ("heads", .int(v.headCount)), ("patch", .int(v.patchSize)), ("image", .int(v.imageSize))])),
+            ("vision", v.map { v in .object([("layers", .int(v.layerCount)), ("layers_run", .int(v.layersToRun)), ("hidden", .int(v.hiddenSize)),
+                                             ("heads", .int(v.headCount)), ("patch", .int(v.patchSize)), ("image", .int(v.imageSize))]) } ?? .null),
             ("head", head),
             ("adapter_modules", .int(merges.count)),
             ("parts", .object(parts)),
@@ -53,7 +53,8 @@ public struct GraphReport: Sendable {
         let c = graph.config, d = c.decoder, v = c.vision
         var lines = ["architecture  \(c.kind.rawValue)",
                      "decoder       \(d.layerCount) layers, hidden \(d.hiddenSize), intermediate \(d.intermediateSize), heads \(d.headCount)/\(d.kvHeadCount) kv, head_dim \(d.headDim), vocab \(d.vocabSize)",
-                     "vision        CLIP \(v.layerCount) layers (runs \(v.layersToRun)), hidden \(v.hiddenSize), patch \(v.patchSize), image \(v.imageSize)"]
+                     v.map { "vision        CLIP \($0.layerCount) layers (runs \($0.layersToRun)), hidden \($0.hiddenSize), patch \($0.patchSize), image \($0.imageSize)" }
+                        ?? "vision        none (text-only)"]
         if let h = graph.head {
             lines.append("head          pooling \(h.pooling.rawValue), normalize \(h.normalize), padding \(h.paddingSide), marker \(h.imageMarker)\(h.bosPerChunk ? ", BOS per chunk" : "")")
         }

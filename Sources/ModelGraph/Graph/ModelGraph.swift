@@ -59,6 +59,10 @@ public struct GraphTensor: Sendable {
     public let name: String
     public let shape: [Int]
     public let value: Value
+    /// Source rows in canonical order: canonical row i is stored row `rowOrder[i]` (nil: the
+    /// identity). GGUF's llama-family Q/K weights use it to undo llama.cpp's per-head row
+    /// permutation without copying the weights.
+    public let rowOrder: [Int]?
 
     public enum Value: Sendable {
         /// A tensor of a source checkpoint, read on demand.
@@ -72,10 +76,11 @@ public struct GraphTensor: Sendable {
         case stored(StoredTensor)
     }
 
-    public init(name: String, shape: [Int], value: Value) {
+    public init(name: String, shape: [Int], value: Value, rowOrder: [Int]? = nil) {
         self.name = name
         self.shape = shape
         self.value = value
+        self.rowOrder = rowOrder
     }
 
     public var elementCount: Int { shape.reduce(1, *) }
@@ -92,6 +97,7 @@ public struct GraphTensor: Sendable {
     /// The dtype the values have at the source when it is a plain float type (what bundles keep
     /// for tensors the quantization policy leaves alone); nil for computed or ggml-quantized values.
     public var sourceFloatScheme: QuantScheme? {
+        if rowOrder != nil { return nil }
         switch value {
         case .floats, .computed: return nil
         case .stored(let s): return s.scheme.isQuantized ? nil : s.scheme
@@ -111,7 +117,9 @@ public struct GraphTensor: Sendable {
         if case .source(let s, let n) = value, let data = try? s.tensorData(named: n) { data.releaseResidentPages() }
     }
 
+    /// Every value as fp32, in canonical row order.
     public func floats() throws -> [Float] {
+        if rowOrder != nil { return try matrix().floats() }
         switch value {
         case .floats(let v): return v
         case .computed(let d): return try d.produce()
@@ -120,8 +128,16 @@ public struct GraphTensor: Sendable {
         }
     }
 
-    /// As a matrix [shape[0], rest]; f32/f16/bf16 checkpoint bytes and bundle storage are used in place.
+    /// As a matrix [shape[0], rest] in canonical row order; f32/f16/bf16 checkpoint bytes, ggml
+    /// blocks and bundle storage are used in place.
     public func matrix() throws -> WeightMatrix {
+        let m = try storedMatrix()
+        guard let rowOrder else { return m }
+        return m.reorderingRows(rowOrder)
+    }
+
+    /// The matrix in stored row order.
+    private func storedMatrix() throws -> WeightMatrix {
         let rows = shape.first ?? 1
         guard rows > 0 else { throw FormatError(name, "tensor has no rows") }
         let columns = elementCount / rows
@@ -140,6 +156,7 @@ public struct GraphTensor: Sendable {
             case .dense(.f32): storage = .f32
             case .dense(.f16): storage = .f16
             case .dense(.bf16): storage = .bf16
+            case .ggml(let type): storage = GGMLWeightStorage.storage(for: type, columns: columns)
             default: storage = nil
             }
             if let storage, let base = data.bytes.baseAddress {

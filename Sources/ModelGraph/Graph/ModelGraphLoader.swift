@@ -59,7 +59,19 @@ extension ModelGraph {
     /// Loads a model folder, merges a PEFT adapter folder into it (fp32, as `merge_and_unload`) and
     /// attaches the VLM2Vec embedding head. Returns the merge records too.
     public static func loadEmbeddingGraph(directory: String, adapter adapterDirectory: String?) throws -> (ModelGraph, [AdapterMergeRecord]) {
-        var graph = try load(directory: directory)
+        try loadEmbeddingGraph(source: directory, adapter: adapterDirectory)
+    }
+
+    /// Like `loadEmbeddingGraph(directory:adapter:)` for any source: a model folder, or a GGUF
+    /// text model with an optional `clip` mmproj (`mmproj` is refused for folders).
+    public static func loadEmbeddingGraph(source: String, adapter adapterDirectory: String?, mmproj: String? = nil) throws -> (ModelGraph, [AdapterMergeRecord]) {
+        var graph: ModelGraph
+        if isGGUF(source) && !FileSystem.isDirectory(source) {
+            graph = try load(gguf: source, mmproj: mmproj)
+        } else {
+            if let mmproj { throw FormatError(mmproj, "--mmproj goes with a GGUF model; \(source) is not one") }
+            graph = try load(directory: source)
+        }
         var records: [AdapterMergeRecord] = []
         if let adapterDirectory {
             records = try graph.merge(try LoRAAdapter(directory: adapterDirectory), architecture: Architectures.adapter(for: graph.config.kind))

@@ -16,8 +16,8 @@ public struct LlavaNextModel: EmbeddingModel {
 
     public init(graph: ModelGraph) throws {
         config = graph.config
-        head = graph.head ?? .vlm2vec(for: graph.config)
         vision = try CLIPVisionTower(graph: graph)
+        head = graph.head ?? .vlm2vec(for: graph.config)
         decoder = try TransformerDecoder(graph: graph, fused: false)
         projector1 = try LinearLayer(graph, "projector.linear_1", bias: true)
         projector2 = try LinearLayer(graph, "projector.linear_2", bias: true)
@@ -37,7 +37,7 @@ public struct LlavaNextModel: EmbeddingModel {
 
     /// Packed features of all images, in prompt order: `[tokens × H]`.
     func imageFeatures(_ images: [PreparedImage], trace: Trace) throws -> [Float] {
-        let c = config.vision.hiddenSize, g = config.vision.gridSide, s = config.vision.patchCount + 1
+        let c = vision.config.hiddenSize, g = vision.config.gridSide, s = vision.config.patchCount + 1
         let h = config.decoder.hiddenSize
         let perPatch = g * g
         var packed: [Float] = []

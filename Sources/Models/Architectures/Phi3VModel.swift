@@ -17,8 +17,8 @@ public struct Phi3VModel: EmbeddingModel {
 
     public init(graph: ModelGraph) throws {
         config = graph.config
-        head = graph.head ?? .vlm2vec(for: graph.config)
         vision = try CLIPVisionTower(graph: graph)
+        head = graph.head ?? .vlm2vec(for: graph.config)
         decoder = try TransformerDecoder(graph: graph, fused: true)
         projector1 = try LinearLayer(graph, "projector.linear_1", bias: true)
         projector2 = try LinearLayer(graph, "projector.linear_2", bias: true)
@@ -35,7 +35,7 @@ public struct Phi3VModel: EmbeddingModel {
 
     /// Projected features of all images, in prompt order: `[tokens × H]`.
     func imageFeatures(_ images: [PreparedImage], trace: Trace) throws -> [Float] {
-        let c = config.vision.hiddenSize, g = config.vision.gridSide, s = config.vision.patchCount + 1
+        let c = vision.config.hiddenSize, g = vision.config.gridSide, s = vision.config.patchCount + 1
         guard g % 2 == 0 else { throw ModelError("CLIP grid \(g) is odd; the 2×2 merge needs an even grid") }
         let m = g / 2, wide = 4 * c
         var hd: [Float] = []

@@ -36,6 +36,7 @@ public enum EmbeddingModels {
         switch graph.config.kind {
         case .phi3V: return try Phi3VModel(graph: graph)
         case .llavaNext: return try LlavaNextModel(graph: graph)
+        case .llama, .phi3: return try TextDecoderModel(graph: graph)
         }
     }
 }

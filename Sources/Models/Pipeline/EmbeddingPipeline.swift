@@ -83,6 +83,11 @@ public struct EmbeddingPipeline: Sendable {
         let request = (id: id, text: text)
         do {
             switch graph.config.image {
+            case nil:
+                guard images.isEmpty else {
+                    throw ModelError("\(graph.config.kind.rawValue) is a text-only model but the request has \(images.count) image(s) (a GGUF needs --mmproj for images)")
+                }
+                return ProcessorOutput(input: PreparedInput(inputIds: tokenizer.encode(request.text, addSpecialTokens: true)), imageSizes: [], pixelSlots: 0)
             case .phi3V(let c):
                 let numCrops = numCropsOverride ?? c.numCrops
                 let processor = Phi3VImageProcessor(numCrops: numCrops, mean: c.imageMean, std: c.imageStd)

@@ -19,7 +19,8 @@ public struct CLIPVisionTower: Sendable {
     }
 
     public init(graph: ModelGraph) throws {
-        config = graph.config.vision
+        guard let vision = graph.config.vision else { throw ModelError("\(graph.config.kind.rawValue) has no vision tower") }
+        config = vision
         let p = "vision."
         patchWeight = try graph.matrix(p + "embeddings.patch_embedding.weight")
         classEmbedding = try graph.floats(p + "embeddings.class_embedding")

@@ -2,7 +2,7 @@ import TensorFormats
 
 extension Tokenizer {
     /// The files a model's tokenizer may consist of, in the order `load(files:)` looks for them.
-    public static let fileNames = ["tokenizer.json", "tokenizer_config.json", "tokenizer.model", "added_tokens.json", "special_tokens_map.json"]
+    public static let fileNames = ["tokenizer.gguf", "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "added_tokens.json", "special_tokens_map.json"]
 
     /// The tokenizer of a Hugging Face model folder: `tokenizer.json` when present, else a
     /// SentencePiece `tokenizer.model` plus `added_tokens.json`.
@@ -17,8 +17,10 @@ extension Tokenizer {
     }
 
     /// The same choice as `load(modelDirectory:)` over files held elsewhere (e.g. inside a bundle):
-    /// `file(name)` returns a file's bytes or nil; `origin` names the container in errors.
+    /// `file(name)` returns a file's bytes or nil; `origin` names the container in errors. A
+    /// `tokenizer.gguf` (a GGUF model's vocabulary) comes first.
     public static func load(origin: String, file: (String) throws -> [UInt8]?) throws -> Tokenizer {
+        if let gguf = try file("tokenizer.gguf") { return try Tokenizer(ggufBytes: gguf, source: origin + ":tokenizer.gguf") }
         if let json = try file("tokenizer.json") {
             let config = try file("tokenizer_config.json")
             return try json.withUnsafeBytes { j in
@@ -33,6 +35,6 @@ extension Tokenizer {
             }
             return t
         }
-        throw FormatError(origin, "no tokenizer found (expected tokenizer.json or tokenizer.model)")
+        throw FormatError(origin, "no tokenizer found (expected tokenizer.gguf, tokenizer.json or tokenizer.model)")
     }
 }

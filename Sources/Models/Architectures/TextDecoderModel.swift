@@ -1,0 +1,23 @@
+import Kernels
+import ModelGraph
+
+/// A text decoder alone (`llama`: Llama/Mistral/SmolLM2; `phi3`: Phi-3 with fused projections and
+/// LongRoPE) as an embedding model: the prompt's final-norm states, no image input.
+public struct TextDecoderModel: EmbeddingModel {
+    public let config: ModelConfig
+    public let head: EmbeddingHead
+    let decoder: TransformerDecoder
+
+    public init(graph: ModelGraph) throws {
+        config = graph.config
+        head = graph.head ?? .vlm2vec(for: graph.config)
+        decoder = try TransformerDecoder(graph: graph, fused: graph.config.kind == .phi3)
+    }
+
+    public func finalHiddenStates(_ input: PreparedInput, trace: Trace) throws -> FloatBuffer {
+        guard input.images.isEmpty else {
+            throw ModelError("\(config.kind.rawValue) is a text-only model: the request has \(input.images.count) image(s) (pass --mmproj for a multimodal GGUF)")
+        }
+        return try decoder.spliceAndRun(input.inputIds, slots: [], hasImages: false, trace: trace) { [] }
+    }
+}
