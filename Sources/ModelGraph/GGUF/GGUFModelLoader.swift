@@ -21,6 +21,7 @@ extension ModelGraph {
         var configJSON = textConfig
         var preprocessor: JSONValue?
         var clip: GGUFFile?
+        var addedTokens: [String] = []
         if let mmproj {
             guard arch == "llama" else {
                 throw FormatError(mmproj, "an mmproj pairs only with a llama-architecture text GGUF (LLaVA-1.6); \(path) is \(arch) (Phi-3-V has no llama.cpp vision tower)")
@@ -32,9 +33,11 @@ extension ModelGraph {
                 throw FormatError(mmproj, "projects image features to width \(width), but the text model \(path) has hidden size \(hidden): not its mmproj")
             }
             let parts = try GGUFClipNames.llavaConfig(m)
-            guard let imageToken = text.stringArray("tokenizer.ggml.tokens")?.firstIndex(of: "<image>") else {
-                throw FormatError(path, "the vocabulary has no <image> token, so prompts cannot mark where image features go")
-            }
+            // LLaVA-1.6 GGUFs converted from the original checkpoints have no <image> token: it is
+            // added after the vocabulary, where only image features ever fill its slots.
+            let tokens = text.stringArray("tokenizer.ggml.tokens") ?? []
+            let imageToken = tokens.firstIndex(of: "<image>") ?? tokens.count
+            if imageToken == tokens.count { addedTokens = ["<image>"] }
             configJSON = .object([
                 ("architectures", .array([.string("LlavaNextForConditionalGeneration")])), ("model_type", .string("llava_next")),
                 ("text_config", textConfig), ("vision_config", parts.vision), ("vision_feature_layer", .int(parts.featureLayer)),
@@ -74,7 +77,7 @@ extension ModelGraph {
                 ignored.append(d.name)
             }
         }
-        let files = GGUFModelFiles(origin: path, text: text, config: configJSON, preprocessor: preprocessor).files
+        let files = GGUFModelFiles(origin: path, text: text, config: configJSON, preprocessor: preprocessor, addedTokens: addedTokens).files
         return ModelGraph(config: config, tensors: bound, ignoredSourceTensors: ignored, sourcePath: path, files: files)
     }
 
@@ -91,14 +94,16 @@ struct GGUFModelFiles {
     let text: GGUFFile
     let config: JSONValue
     let preprocessor: JSONValue?
+    /// Control tokens appended to the vocabulary (the `<image>` marker when it lacks one).
+    let addedTokens: [String]
 
     var files: ModelFiles {
-        let text = self.text, config = self.config, preprocessor = self.preprocessor
+        let text = self.text, config = self.config, preprocessor = self.preprocessor, added = self.addedTokens
         return ModelFiles(origin: origin) { name in
             switch name {
             case "config.json": return Array(config.serialized().utf8)
             case "preprocessor_config.json": return preprocessor.map { Array($0.serialized().utf8) }
-            case "tokenizer.gguf": return try text.vocabularyOnlyBytes()
+            case "tokenizer.gguf": return try text.vocabularyOnlyBytes(appendingControlTokens: added)
             default: return nil
             }
         }

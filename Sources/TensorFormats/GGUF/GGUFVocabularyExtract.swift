@@ -2,8 +2,25 @@ extension GGUFFile {
     /// A GGUF v3 holding only this file's vocabulary: `general.architecture` (when present) and
     /// every `tokenizer.*` key with its exact type, in file order, and no tensors — what llama.cpp
     /// ships as `ggml-vocab-*.gguf`, and what bundles made from a GGUF embed as `tokenizer.gguf`.
-    public func vocabularyOnlyBytes() throws -> [UInt8] {
-        let entries = metadataEntries.filter { $0.key == "general.architecture" || $0.key.hasPrefix("tokenizer.") }
+    /// `appendingControlTokens` are added after the last id (score 0, type 3 = control), e.g. the
+    /// `<image>` marker a LLaVA vocabulary converted without it needs.
+    public func vocabularyOnlyBytes(appendingControlTokens extra: [String] = []) throws -> [UInt8] {
+        var entries = metadataEntries.filter { $0.key == "general.architecture" || $0.key.hasPrefix("tokenizer.") }
+        if !extra.isEmpty {
+            entries = try entries.map { key, value in
+                let added: [GGUFValue]
+                switch key {
+                case "tokenizer.ggml.tokens": added = extra.map { .string($0) }
+                case "tokenizer.ggml.scores": added = extra.map { _ in .float32(0) }
+                case "tokenizer.ggml.token_type": added = extra.map { _ in .int32(3) }
+                default: return (key, value)
+                }
+                guard case .array(let type, let values) = value, values.first.map({ $0.type == added[0].type }) ?? true else {
+                    throw FormatError(path, "\(key) is not an array of \(added[0].type)")
+                }
+                return (key, .array(elementType: type, values: values + added))
+            }
+        }
         var out: [UInt8] = Array("GGUF".utf8)
         GGUFValueCoding.append(UInt32(3), to: &out)
         GGUFValueCoding.append(UInt64(0), to: &out)

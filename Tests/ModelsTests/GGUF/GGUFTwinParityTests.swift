@@ -3,6 +3,7 @@ import Testing
 import Models
 import ModelGraph
 import Preprocessing
+import TensorFormats
 
 /// The reference models as llama.cpp files (text GGUF, and for LLaVA-1.6 the clip mmproj) give the
 /// upstream embeddings: on every reference row a twin can express (phi3 text twins: text rows;
@@ -47,5 +48,35 @@ import Preprocessing
         #expect(!cosines.isEmpty && cosines.count == expressible, "\(twin): compared \(cosines.count) of \(expressible) expressible rows")
         let sorted = cosines.sorted()
         print("gguf twin \(twin): \(cosines.count) rows, cosine min \(String(format: "%.9f", sorted.first ?? .nan)), median \(String(format: "%.9f", sorted.isEmpty ? .nan : sorted[sorted.count / 2]))")
+    }
+}
+
+/// LLaVA-1.6 GGUFs converted from the original checkpoints have no `<image>` token: the loader
+/// appends one after the vocabulary. The twin rewritten without its tokens ≥ 32000 (so the
+/// appended id is 32000 again) embeds text and text+image requests exactly as the twin does.
+@Suite struct GGUFImageTokenTests {
+    @Test func vocabularyWithoutImageTokenGetsOneAppended() throws {
+        let source = try GGUFFile(path: try GGUFTwins.path("llava_next-text-f16.gguf"))
+        let trimmed = try GGUFTwins.unpacked.get() + "/llava_next-text-f16-no-image-token.gguf"
+        let arrays: Set<String> = ["tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"]
+        let metadata: [(key: String, value: GGUFValue)] = source.metadataEntries.compactMap { key, value in
+            if key == "tokenizer.ggml.padding_token_id" { return nil }  // 32001 would leave the vocabulary
+            guard arrays.contains(key), case .array(let type, let values) = value else { return (key, value) }
+            return (key, .array(elementType: type, values: Array(values.prefix(32000))))
+        }
+        let writer = try GGUFWriter(path: trimmed, metadata: metadata,
+                                    tensors: source.tensorInfos.map { GGUFTensorSpec(name: $0.name, shape: $0.shape, type: $0.type) })
+        for t in source.tensorInfos { try writer.writeTensor(encoded: try source.tensorData(named: t.name).bytes) }
+        try writer.finish()
+        #expect(try GGUFFile(path: trimmed).stringArray("tokenizer.ggml.tokens")?.contains("<image>") == false)
+
+        let original = try GGUFTwins.pipeline("llava_next-text-f16.gguf", mmproj: "llava_next-mmproj-f16.gguf")
+        let (graph, _) = try ModelGraph.loadEmbeddingGraph(source: trimmed, adapter: nil, mmproj: try GGUFTwins.path("llava_next-mmproj-f16.gguf"))
+        let rebuilt = try EmbeddingPipeline(graph: graph)
+        for request in [EmbeddingRequest(id: "t", text: "Represent the given sentence: waves on a pier", images: []),
+                        EmbeddingRequest(id: "ti", text: "<image> Represent the given image.", images: [ReferenceCase.referenceRoot + "/images/example.jpg"])] {
+            #expect(try rebuilt.prepare(request).inputIds == original.prepare(request).inputIds, "\(request.id): ids differ")
+            #expect(try rebuilt.embed(request) == original.embed(request), "\(request.id): embeddings differ")
+        }
     }
 }
