@@ -10,7 +10,7 @@ export VLMEMBED_CACHE := $(CACHE)
 # Debian packages the build and tests need (checked with dpkg, installed with apt-get when missing).
 APT_PACKAGES := pkg-config ca-certificates libjpeg62-turbo-dev libpng-dev libopenblas-dev python3-numpy xz-utils
 
-.PHONY: deps build test demo real-data tools-venv clean bench
+.PHONY: deps build test demo real-data tools-venv clean bench bench-engines
 
 deps:
 	@missing=""; \
@@ -43,11 +43,17 @@ test: deps real-data
 demo: build
 	.build/release/vlmembed demo
 
-# Speed and memory benchmarks (not tests): preprocessing vs the upstream Python processors, and
-# embedding peak RSS / time on a Phi-3.5-V-sized synthetic checkpoint.
+# Speed and memory benchmarks (not tests): preprocessing vs the upstream Python processors, then the
+# engines side by side (vlmembed int8/int4 bundles, llama.cpp Q8_0/Q4_0/F16, PyTorch bf16/fp32) on
+# the Phi-3.5-V-sized synthetic decoder, interleaved per (prompt length, threads) cell. Slow (1-2 h).
 bench: build tools-venv
 	bash Tools/bench/run_preprocess_bench.sh
-	bash Tools/bench/measure_embed.sh
+	bash Tools/bench/engines_bench.sh $(BENCH_ENGINES_ARGS)
+
+# The engines table alone; `make bench-engines BENCH_ENGINES_ARGS=--quick` takes ~10 min
+# (128 tokens, 1 thread, vlmembed int8 / llama.cpp Q8_0 / PyTorch bf16).
+bench-engines: build tools-venv
+	bash Tools/bench/engines_bench.sh $(BENCH_ENGINES_ARGS)
 
 clean:
 	rm -rf .build
