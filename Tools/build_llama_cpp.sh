@@ -41,7 +41,7 @@ set -euo pipefail
 VERSION=0.3.36
 SDIST=llama_cpp_python-$VERSION.tar.gz
 SDIST_SHA=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e   # PyPI, computed 2026-11-26
-TARGETS=(llama-quantize llama-embedding llama-bench)
+TARGETS=(llama-quantize llama-embedding llama-bench llama-tokenize)
 
 CACHE="${VLMEMBED_CACHE:-$HOME/.cache/vlmembed}"
 SRC_ROOT="$CACHE/llama.cpp-$VERSION-src"

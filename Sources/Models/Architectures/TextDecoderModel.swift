@@ -14,9 +14,15 @@ public struct TextDecoderModel: EmbeddingModel {
         decoder = try TransformerDecoder(graph: graph, fused: graph.config.kind == .phi3)
     }
 
+    /// Why a text-only model refuses a request with images, and what would take them.
+    static func imageRefusal(kind: ArchitectureKind, images: Int) -> String {
+        let hint = kind == .llama ? " (a LLaVA-1.6 text GGUF takes images with its mmproj: --mmproj)" : ""
+        return "\(kind.rawValue) is a text-only model but the request has \(images) image(s)\(hint)"
+    }
+
     public func finalHiddenStates(_ input: PreparedInput, trace: Trace) throws -> FloatBuffer {
         guard input.images.isEmpty else {
-            throw ModelError("\(config.kind.rawValue) is a text-only model: the request has \(input.images.count) image(s) (pass --mmproj for a multimodal GGUF)")
+            throw ModelError(Self.imageRefusal(kind: config.kind, images: input.images.count))
         }
         return try decoder.spliceAndRun(input.inputIds, slots: [], hasImages: false, trace: trace) { [] }
     }

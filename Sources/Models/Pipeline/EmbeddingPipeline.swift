@@ -85,7 +85,7 @@ public struct EmbeddingPipeline: Sendable {
             switch graph.config.image {
             case nil:
                 guard images.isEmpty else {
-                    throw ModelError("\(graph.config.kind.rawValue) is a text-only model but the request has \(images.count) image(s) (a GGUF needs --mmproj for images)")
+                    throw ModelError(TextDecoderModel.imageRefusal(kind: graph.config.kind, images: images.count))
                 }
                 return ProcessorOutput(input: PreparedInput(inputIds: tokenizer.encode(request.text, addSpecialTokens: true)), imageSizes: [], pixelSlots: 0)
             case .phi3V(let c):

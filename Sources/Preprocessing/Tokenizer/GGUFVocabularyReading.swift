@@ -17,11 +17,20 @@ extension GGUFVocabulary {
         }
         func id(_ key: String) -> Int? { metadata["tokenizer.ggml." + key]?.uint64Value.map { Int($0) } }
         func flag(_ key: String) -> Bool? { metadata["tokenizer.ggml." + key]?.boolValue }
+        var merges: [String]?
+        if let value = metadata["tokenizer.ggml.merges"] {
+            guard let m = value.stringArrayValue else { throw FormatError(path, "tokenizer.ggml.merges is not a string array") }
+            merges = m
+        }
+        let pre = metadata["tokenizer.ggml.pre"]
+        if let pre, pre.stringValue == nil { throw FormatError(path, "tokenizer.ggml.pre is not a string") }
+        // llama.cpp's defaults: SentencePiece adds BOS, BPE does not.
         self.init(model: model, tokens: tokens, scores: scores, tokenTypes: types,
                   bosTokenID: id("bos_token_id"), eosTokenID: id("eos_token_id"), unknownTokenID: id("unknown_token_id"),
                   paddingTokenID: id("padding_token_id"),
-                  addBOS: flag("add_bos_token") ?? true, addEOS: flag("add_eos_token") ?? false,
-                  addSpacePrefix: flag("add_space_prefix") ?? true, source: path)
+                  addBOS: flag("add_bos_token") ?? (model == "llama"), addEOS: flag("add_eos_token") ?? false,
+                  addSpacePrefix: flag("add_space_prefix") ?? true, merges: merges,
+                  preTokenizer: pre?.stringValue, source: path)
     }
 }
 

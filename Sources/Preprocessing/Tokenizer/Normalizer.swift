@@ -1,7 +1,8 @@
 /// Text normalization and pre-tokenization for SentencePiece-style tokenizers, on UTF-8 bytes.
 ///
 /// The normalizer runs on every text segment between added tokens (HF `normalizer`), and the
-/// optional Metaspace step then cuts the result into words (HF `pre_tokenizer`).
+/// optional Metaspace step then cuts the result into words (HF `pre_tokenizer`); a byte-level
+/// tokenizer cuts and spells its words with a `ByteLevelPreTokenizer` instead.
 public struct TextNormalizer: Sendable, Equatable {
     /// One normalization step, applied in order.
     public enum Step: Sendable, Equatable {
@@ -45,10 +46,13 @@ public struct TextNormalizer: Sendable, Equatable {
     public var steps: [Step]
     /// The Metaspace pre-tokenizer, if any (nil means the whole segment is one word).
     public var metaspace: Metaspace?
+    /// The byte-level pre-tokenizer of a GPT-2 style vocabulary (takes the place of `metaspace`).
+    public var byteLevel: ByteLevelPreTokenizer?
 
-    public init(steps: [Step] = [], metaspace: Metaspace? = nil) {
+    public init(steps: [Step] = [], metaspace: Metaspace? = nil, byteLevel: ByteLevelPreTokenizer? = nil) {
         self.steps = steps
         self.metaspace = metaspace
+        self.byteLevel = byteLevel
     }
 
     /// Applies the normalization steps to one segment.
@@ -67,9 +71,10 @@ public struct TextNormalizer: Sendable, Equatable {
         return s
     }
 
-    /// Applies the Metaspace step (if any) and returns the words to BPE-encode.
+    /// Applies the Metaspace or byte-level step (if any) and returns the words to BPE-encode.
     /// `startsInput` tells whether the segment begins at offset 0 of the original text.
     func preTokenize(_ normalized: [UInt8], startsInput: Bool) -> (bytes: [UInt8], words: [Range<Int>]) {
+        if let byteLevel { return byteLevel.split(normalized) }
         guard let ms = metaspace else { return (normalized, [0..<normalized.count]) }
         let rep = Array(ms.replacement.utf8)
         var s = Self.replaceAll(normalized, [0x20], rep)

@@ -15,6 +15,9 @@ public struct TokenDecoder: Sendable, Equatable {
         /// `Metaspace` decoder: the replacement becomes a space, except in the first token when
         /// the scheme prepends (there it is dropped).
         case metaspace(replacement: Character, prependScheme: TextNormalizer.PrependScheme)
+        /// `ByteLevel`: tokens spelled in GPT-2's byte alphabet back to their bytes, all fused
+        /// into one UTF-8 string (invalid sequences become U+FFFD).
+        case byteLevel
     }
 
     /// The steps; nil means "no decoder": tokens are joined with single spaces, as HF does.
@@ -43,6 +46,8 @@ public struct TokenDecoder: Sendable, Equatable {
                 t = Self.byteFallback(t)
             case .fuse:
                 t = [t.joined()]
+            case .byteLevel:
+                t = [ByteLevelAlphabet.decode(t)]
             case .strip(let c, let start, let stop):
                 t = t.map { Self.strip($0, c, start, stop) }
             case .metaspace(let rep, let scheme):

@@ -10,7 +10,9 @@ import TensorFormats
 ///    `<0xXX>` byte pieces;
 /// 4. with `addSpecialTokens`, BOS/EOS are added as the post-processor template says.
 ///
-/// Load it with `init(huggingFaceJSON:)`, `init(sentencePieceModel:)` or `init(ggufVocabulary:)`.
+/// Load it with `init(huggingFaceJSON:)`, `init(sentencePieceModel:)` or `init(ggufVocabulary:)`;
+/// the last also builds byte-level (GPT-2 style) BPE tokenizers, whose words come from a
+/// `ByteLevelPreTokenizer` and whose decoder maps the byte alphabet back.
 public struct Tokenizer: Sendable {
     /// Piece text by id (added tokens included; unused ids are empty strings).
     public internal(set) var pieces: [String]

@@ -45,8 +45,8 @@ import TensorFormats
     }
 
     @Test func rejectsOtherTokenizerModels() throws {
-        let v = GGUFVocabulary(model: "gpt2", tokens: ["a"], scores: [0], tokenTypes: [1], source: "x.gguf")
-        #expect(throws: FormatError("x.gguf", "tokenizer.ggml.model 'gpt2' is not supported (only 'llama', SentencePiece BPE)")) {
+        let v = GGUFVocabulary(model: "bert", tokens: ["a"], scores: [0], tokenTypes: [1], source: "x.gguf")
+        #expect(throws: FormatError("x.gguf", "tokenizer.ggml.model 'bert' is not supported (only 'llama', SentencePiece BPE, and 'gpt2', byte-level BPE)")) {
             try Tokenizer(ggufVocabulary: v)
         }
         let w = GGUFVocabulary(model: "llama", tokens: ["a", "b"], scores: [0], tokenTypes: [1, 1], source: "y.gguf")
