@@ -1,115 +1,319 @@
-import Kernels
+@testable import Kernels
 import TensorFormats
 import Testing
 
-/// ggml Q8_0 / Q4_0 blocks and any row-decoded layout used in place by `WeightMatrix`: widened
-/// rows equal llama.cpp's dequantization (gguf-py-verified `GGMLDequantizer`) bit for bit; `apply`
-/// (direct kernel below 3 input rows, widening + sgemm above) equals the fp32 product of those
-/// values; a row-order view gathers rows and scatters outputs for every storage.
-@Suite struct GGMLWeightStorageTests {
-    /// Deterministic weights with a few large and tiny magnitudes per row.
-    static func values(rows: Int, columns: Int, seed: UInt64) -> [Float] {
-        var state = seed
-        return (0..<(rows * columns)).map { i in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            let u = Float(state >> 40) / Float(1 << 24) - 0.5
-            return i % 97 == 0 ? u * 40 : (i % 89 == 0 ? u * 1e-6 : u)
+/// `WeightMatrix` over llama.cpp block storage (Q8_0, Q4_0 in place; Q4_K through a
+/// `RowDecoder`) and row-order views. References: TensorFormats' `GGMLDequantizer` (bit-exact
+/// with gguf-py) for the values, y = x·Wᵀ + b in Double from those values for products.
+///
+/// Product tolerance, as in `QuantizedApplyTests`: any fp32 evaluation of a k-term dot product
+/// plus a bias is within γ(k+1)·(Σ|xⱼ·wⱼ| + |b|) of the exact value, γ(m) = m·u/(1 − m·u),
+/// u = 2⁻²⁴ (Higham, §3.1); one wrongly decoded code exceeds it by orders of magnitude.
+@Suite(.serialized) struct GGMLWeightStorageTests {
+    /// Owned block bytes at byte `offset` of a 64-byte aligned allocation (odd offsets exercise
+    /// unaligned loads).
+    final class Blocks: @unchecked Sendable {
+        let raw: UnsafeMutableRawPointer
+        let base: UnsafeRawPointer
+        let bytes: [UInt8]
+        init(_ bytes: [UInt8], offset: Int) {
+            let start = UnsafeMutableRawPointer.allocate(byteCount: bytes.count + offset + 1, alignment: 64)
+            bytes.withUnsafeBytes { if let b = $0.baseAddress { (start + offset).copyMemory(from: b, byteCount: bytes.count) } }
+            self.bytes = bytes
+            raw = start
+            base = UnsafeRawPointer(start + offset)
+        }
+        deinit { raw.deallocate() }
+    }
+
+    enum Source: String, CaseIterable { case quantizer, randomBlocks }
+
+    static let shapes: [(rows: Int, columns: Int)] = [(1, 32), (3, 64), (7, 96), (16, 256), (5, 1024), (33, 160)]
+
+    /// A float16 bit pattern of a finite value: magnitudes from 2⁻¹⁴·2⁻¹⁰ (subnormal) to 2,
+    /// either sign, or exactly ±0.
+    static func randomScale(_ rng: inout SplitMix64) -> UInt16 {
+        let sign: UInt16 = Bool.random(using: &rng) ? 0x8000 : 0
+        switch Int.random(in: 0..<10, using: &rng) {
+        case 0: return sign | UInt16.random(in: 0...0x3FF, using: &rng)          // zero or subnormal
+        default: return sign | UInt16.random(in: 0x0400...0x4000, using: &rng)  // normal, ≤ 2
         }
     }
 
-    /// Encoded bytes kept alive for a weight view.
-    final class Owner: @unchecked Sendable {
-        let bytes: [UInt8]
-        init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// `rows × columns` values of `type` as blocks: from `GGMLQuantizer` on random weights, or
+    /// random code bytes with random finite scales (every code value, including Q8_0's −128).
+    static func blockBytes(_ type: GGMLType, rows: Int, columns: Int, _ source: Source, _ rng: inout SplitMix64) -> [UInt8] {
+        let count = rows * columns
+        switch source {
+        case .quantizer:
+            let w = (0..<count).map { _ in Float.random(in: -1.5...1.5, using: &rng) }
+            return type == .q8_0 ? GGMLQuantizer.quantizeQ8_0(w) : GGMLQuantizer.quantizeQ4_0(w)
+        case .randomBlocks:
+            var bytes = (0..<(count / type.blockSize * type.typeSize)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            for b in stride(from: 0, to: bytes.count, by: type.typeSize) {
+                // The scale fields: d for Q8_0/Q4_0, d and dmin for Q4_K.
+                for field in 0..<(type == .q4_K ? 2 : 1) {
+                    let s = randomScale(&rng)
+                    bytes[b + 2 * field] = UInt8(s & 0xFF)
+                    bytes[b + 2 * field + 1] = UInt8(s >> 8)
+                }
+            }
+            return bytes
+        }
     }
 
-    static func matrix(_ bytes: [UInt8], rows: Int, columns: Int, storage: WeightMatrix.Storage) -> WeightMatrix {
-        let owner = Owner(bytes)
-        return owner.bytes.withUnsafeBytes { WeightMatrix(rows: rows, columns: columns, storage: storage, base: $0.baseAddress!, owner: owner) }
+    static func dequantized(_ bytes: [UInt8], _ type: GGMLType, count: Int) throws -> [Float] {
+        try bytes.withUnsafeBytes { try GGMLDequantizer.dequantize($0, type: type, count: count) }
     }
 
-    static func reference(_ w: [Float], rows: Int, columns: Int, x: [Float], n: Int) -> [Float] {
-        var y = [Float](repeating: 0, count: n * rows)
-        for t in 0..<n { for r in 0..<rows {
-            var s: Double = 0
-            for j in 0..<columns { s += Double(x[t * columns + j]) * Double(w[r * columns + j]) }
-            y[t * rows + r] = Float(s)
-        } }
+    static func storage(_ type: GGMLType) -> WeightMatrix.Storage { type == .q8_0 ? .ggmlQ8_0 : .ggmlQ4_0 }
+
+    static func matrix(_ bytes: [UInt8], _ type: GGMLType, rows: Int, columns: Int, offset: Int) -> WeightMatrix {
+        let blocks = Blocks(bytes, offset: offset)
+        return WeightMatrix(rows: rows, columns: columns, storage: storage(type), base: blocks.base, owner: blocks)
+    }
+
+    /// A Q4_K decoder made from `GGMLDequantizer`, as ModelGraph builds them.
+    static func q4KDecoder(columns: Int) -> RowDecoder {
+        let bytesPerRow = columns / GGMLType.q4_K.blockSize * GGMLType.q4_K.typeSize
+        return RowDecoder(name: "Q4_K", bytesPerRow: bytesPerRow) { row, out in
+            try? GGMLDequantizer.dequantize(UnsafeRawBufferPointer(start: row, count: bytesPerRow), type: .q4_K,
+                                            into: UnsafeMutableBufferPointer(start: out, count: columns))
+        }
+    }
+
+    static func bitsDiffer(_ a: [Float], _ b: [Float]) -> Int {
+        precondition(a.count == b.count, "bitsDiffer: \(a.count) vs \(b.count) values")
+        return zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
+    }
+
+    enum Path: String, CaseIterable { case apply, direct, widened }
+
+    /// y (n × ldy, padding NaN) by one path; the bias is added after `direct`/`widened`.
+    static func run(_ w: WeightMatrix, _ x: [Float], n: Int, ldy: Int, bias: [Float]?, _ path: Path) throws -> [Float] {
+        var y = [Float](repeating: .nan, count: n * ldy)
+        try x.withUnsafeBufferPointer { xb in
+            try y.withUnsafeMutableBufferPointer { yb in
+                let xp = try #require(xb.baseAddress), yp = try #require(yb.baseAddress)
+                switch path {
+                case .apply: w.apply(xp, count: n, into: yp, ldy: ldy, bias: bias)
+                case .direct: w.applyDirect(xp, count: n, into: yp, ldy: ldy)
+                case .widened: w.applyByWidening(xp, count: n, into: yp, ldy: ldy)
+                }
+            }
+        }
+        if path != .apply, let bias {
+            for i in 0..<n { for r in 0..<w.rows { y[i * ldy + r] += bias[r] } }
+        }
         return y
     }
 
-    static func expectClose(_ a: [Float], _ b: [Float], _ what: String) {
-        let scale = b.map { abs($0) }.max() ?? 1
-        let err = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-        #expect(a.count == b.count && err <= 2e-5 * max(scale, 1), "\(what): max error \(err) (scale \(scale))")
+    /// Elements of y (n × ldy) outside the Higham bound around x·Wᵀ + b computed in Double from
+    /// `values`, plus rows whose padding columns were written; and the worst error / bound.
+    static func failures(_ y: [Float], x: [Float], values: [Float], bias: [Float]?, rows: Int, columns: Int, n: Int, ldy: Int) -> (Int, Double) {
+        var failures = 0, worst = 0.0
+        for i in 0..<n {
+            for r in 0..<rows {
+                var exact = bias.map { Double($0[r]) } ?? 0, magnitude = abs(exact)
+                for j in 0..<columns {
+                    let p = Double(x[i * columns + j]) * Double(values[r * columns + j])
+                    exact += p
+                    magnitude += abs(p)
+                }
+                let m = Double(columns + 1) * 0x1p-24
+                let bound = m / (1 - m) * magnitude + 0x1p-149
+                let err = abs(Double(y[i * ldy + r]) - exact)
+                if !(err <= bound) { failures += 1 }
+                worst = max(worst, err / bound)
+            }
+            if !y[(i * ldy + rows)..<(i * ldy + ldy)].allSatisfy({ $0.isNaN }) { failures += 1 }
+        }
+        return (failures, worst)
     }
 
-    @Test(arguments: [("Q8_0", 7, 96), ("Q8_0", 33, 320), ("Q4_0", 7, 96), ("Q4_0", 33, 320)])
-    func blocksWidenExactlyAndMultiply(type: String, rows: Int, columns: Int) throws {
-        let w = Self.values(rows: rows, columns: columns, seed: UInt64(rows * columns))
-        let isQ8 = type == "Q8_0"
-        let bytes = isQ8 ? GGMLQuantizer.quantizeQ8_0(w) : GGMLQuantizer.quantizeQ4_0(w)
-        let dequantized = try bytes.withUnsafeBytes { try GGMLDequantizer.dequantize($0, type: isQ8 ? .q8_0 : .q4_0, count: rows * columns) }
-        let m = Self.matrix(bytes, rows: rows, columns: columns, storage: isQ8 ? .ggmlQ8_0 : .ggmlQ4_0)
-        #expect(m.floats().map(\.bitPattern) == dequantized.map(\.bitPattern), "\(type): widened rows differ from ggml's dequantization")
-        for n in [1, 2, 3, 7] {
-            let x = Self.values(rows: n, columns: columns, seed: 99 + UInt64(n))
-            var y = [Float](repeating: .nan, count: n * rows)
-            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { m.apply(xp.baseAddress!, count: n, into: $0.baseAddress!) } }
-            Self.expectClose(y, Self.reference(dequantized, rows: rows, columns: columns, x: x, n: n), "\(type) \(rows)×\(columns) n=\(n)")
+    // MARK: Q8_0 / Q4_0
+
+    @Test func widenMatchesDequantizerBitForBit() throws {
+        var rng = SplitMix64(seed: 2024)
+        for type in [GGMLType.q8_0, .q4_0] {
+            for source in Source.allCases {
+                for (rows, columns) in Self.shapes {
+                    let bytes = Self.blockBytes(type, rows: rows, columns: columns, source, &rng)
+                    let want = try Self.dequantized(bytes, type, count: rows * columns)
+                    for offset in [0, 1] {
+                        let w = Self.matrix(bytes, type, rows: rows, columns: columns, offset: offset)
+                        let label = "\(type.name) \(source.rawValue) \(rows)×\(columns) offset \(offset)"
+                        #expect(Self.bitsDiffer(w.floats(), want) == 0, "\(label)")
+                        // A sub-range of rows reads the same values.
+                        let lo = rows / 3, hi = max(lo + 1, rows - rows / 4)
+                        var part = [Float](repeating: .nan, count: (hi - lo) * columns)
+                        try part.withUnsafeMutableBufferPointer { w.widenRows(lo..<hi, into: try #require($0.baseAddress)) }
+                        #expect(Self.bitsDiffer(part, Array(want[(lo * columns)..<(hi * columns)])) == 0, "\(label) rows \(lo)..<\(hi)")
+                    }
+                }
+            }
         }
     }
 
-    @Test func rowDecodedStorageUsesTheDecoder() throws {
-        // Q4_1 blocks (20 bytes: f16 d, f16 m, 16 nibble bytes) decoded by the GGUF dequantizer.
-        let rows = 5, columns = 64, blockBytes = 20
-        var bytes: [UInt8] = []
-        for b in 0..<(rows * columns / 32) {
-            bytes += [0x00, 0x2C, 0x00, UInt8(0xA8 + b % 3)]  // d = 0.0625, m = −(small)
-            bytes += (0..<16).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ b &* 11) }
+    @Test(arguments: [1, 2])
+    func applyMatchesDoubleReference(threads: Int) throws {
+        let saved = Parallel.threadCount
+        Parallel.setThreadCount(threads)
+        defer { Parallel.setThreadCount(saved) }
+        var rng = SplitMix64(seed: UInt64(300 + threads))
+        var worstRatio = 0.0, worstDirectGap = 0.0, checked = 0
+        for type in [GGMLType.q8_0, .q4_0] {
+            for source in Source.allCases {
+                for (rows, columns) in Self.shapes {
+                    let bytes = Self.blockBytes(type, rows: rows, columns: columns, source, &rng)
+                    let values = try Self.dequantized(bytes, type, count: rows * columns)
+                    let w = Self.matrix(bytes, type, rows: rows, columns: columns, offset: 1)
+                    let bias = (0..<rows).map { _ in Float.random(in: -1...1, using: &rng) }
+                    for n in [1, 2, 3, 7] {
+                        let x = (0..<(n * columns)).map { _ in Float.random(in: -2...2, using: &rng) }
+                        let ldy = rows + 3
+                        var outputs: [Path: [Float]] = [:]
+                        for path in Path.allCases {
+                            let y = try Self.run(w, x, n: n, ldy: ldy, bias: bias, path)
+                            outputs[path] = y
+                            let (bad, worst) = Self.failures(y, x: x, values: values, bias: bias, rows: rows, columns: columns, n: n, ldy: ldy)
+                            #expect(bad == 0, "\(type.name) \(source.rawValue) \(rows)×\(columns) n=\(n) \(path.rawValue) threads=\(threads)")
+                            worstRatio = max(worstRatio, worst)
+                            checked += n * rows
+                        }
+                        // The direct kernel and widening + sgemm agree up to summation order:
+                        // within 1e-5 of the dot product's magnitude Σ|x·w| (+ |b|).
+                        let direct = try #require(outputs[.direct]), widened = try #require(outputs[.widened])
+                        for i in 0..<n {
+                            for r in 0..<rows {
+                                var magnitude = Double(abs(bias[r]))
+                                for j in 0..<columns { magnitude += abs(Double(x[i * columns + j]) * Double(values[r * columns + j])) }
+                                let gap = abs(Double(direct[i * ldy + r]) - Double(widened[i * ldy + r]))
+                                #expect(gap <= 1e-5 * magnitude + 0x1p-149, "\(type.name) \(rows)×\(columns) n=\(n) row \(r): direct vs widened")
+                                if magnitude > 0 { worstDirectGap = max(worstDirectGap, gap / magnitude) }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        let perRow = columns / 32 * blockBytes
-        let decoder = RowDecoder(name: "Q4_1", bytesPerRow: perRow) { row, out in
-            try? GGMLDequantizer.dequantize(UnsafeRawBufferPointer(start: row, count: perRow), type: .q4_1,
-                                            into: UnsafeMutableBufferPointer(start: out, count: columns))
-        }
-        let m = Self.matrix(bytes, rows: rows, columns: columns, storage: .rowDecoded(decoder))
-        let dequantized = try bytes.withUnsafeBytes { try GGMLDequantizer.dequantize($0, type: .q4_1, count: rows * columns) }
-        #expect(m.floats().map(\.bitPattern) == dequantized.map(\.bitPattern))
-        let x = Self.values(rows: 4, columns: columns, seed: 5)
-        var y = [Float](repeating: .nan, count: 4 * rows)
-        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { m.apply(xp.baseAddress!, count: 4, into: $0.baseAddress!) } }
-        Self.expectClose(y, Self.reference(dequantized, rows: rows, columns: columns, x: x, n: 4), "Q4_1 rows")
+        print("GGML-APPLY threads=\(threads): \(checked) outputs, worst error / bound = \(worstRatio), worst |direct − widened| / Σ|x·w| = \(worstDirectGap)")
     }
 
-    @Test(arguments: ["f16", "Q8_0", "int8"])
-    func rowOrderViewGathersRowsAndScattersOutputs(storage: String) throws {
-        let rows = 8, columns = 64
-        let w = Self.values(rows: rows, columns: columns, seed: 3)
-        let plain: WeightMatrix
-        switch storage {
-        case "f16":
-            plain = Self.matrix(w.flatMap { withUnsafeBytes(of: HalfPrecision.fromFloat($0).littleEndian, Array.init) }, rows: rows, columns: columns, storage: .f16)
-        case "Q8_0":
-            plain = Self.matrix(GGMLQuantizer.quantizeQ8_0(w), rows: rows, columns: columns, storage: .ggmlQ8_0)
-        default:
-            plain = WeightMatrix(rows: rows, columns: columns, values: w)
+    /// A weight larger than one widening tile (2²⁰ values): two tiles, n = 5.
+    @Test func multiTileWideningMatchesDoubleReference() throws {
+        let rows = 1030, columns = 1024, n = 5
+        var rng = SplitMix64(seed: 55)
+        for type in [GGMLType.q8_0, .q4_0] {
+            let bytes = Self.blockBytes(type, rows: rows, columns: columns, .quantizer, &rng)
+            let values = try Self.dequantized(bytes, type, count: rows * columns)
+            let w = Self.matrix(bytes, type, rows: rows, columns: columns, offset: 0)
+            let x = (0..<(n * columns)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let y = try Self.run(w, x, n: n, ldy: rows, bias: nil, .apply)
+            let (bad, worst) = Self.failures(y, x: x, values: values, bias: nil, rows: rows, columns: columns, n: n, ldy: rows)
+            #expect(bad == 0, "\(type.name) \(rows)×\(columns): worst error / bound \(worst)")
         }
-        let order = [1, 3, 5, 7, 0, 2, 4, 6]
-        let view = plain.reorderingRows(order)
-        let stored = plain.floats()
-        let expected = order.flatMap { Array(stored[($0 * columns)..<(($0 + 1) * columns)]) }
-        #expect(view.floats() == expected)
-        let bias = (0..<rows).map { Float($0) / 8 }
-        for n in [1, 5] {
-            let x = Self.values(rows: n, columns: columns, seed: 11)
-            var y = [Float](repeating: .nan, count: n * rows)
-            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { view.apply(xp.baseAddress!, count: n, into: $0.baseAddress!, bias: bias) } }
-            var ref = Self.reference(expected, rows: rows, columns: columns, x: x, n: n)
-            for t in 0..<n { for r in 0..<rows { ref[t * rows + r] += bias[r] } }
-            Self.expectClose(y, ref, "\(storage) reordered n=\(n)")
+    }
+
+    @Test func storageFlags() {
+        let decoder = Self.q4KDecoder(columns: 256)
+        #expect(!WeightMatrix.Storage.ggmlQ8_0.isQuantized && !WeightMatrix.Storage.ggmlQ4_0.isQuantized)
+        #expect(!WeightMatrix.Storage.rowDecoded(decoder).isQuantized)
+        #expect(WeightMatrix.Storage.rowDecoded(decoder) == .rowDecoded(decoder))
+        #expect(WeightMatrix.Storage.rowDecoded(decoder) != .rowDecoded(Self.q4KDecoder(columns: 256)))
+        let bytes = [UInt8](repeating: 0, count: 34)
+        let w = Self.matrix(bytes, .q8_0, rows: 1, columns: 32, offset: 0)
+        #expect(QuantizedRows(w) == nil && w.scales == nil && w.zeros == nil)
+    }
+
+    // MARK: Row decoder
+
+    @Test(arguments: [1, 2])
+    func rowDecodedQ4KMatchesDequantizer(threads: Int) throws {
+        let saved = Parallel.threadCount
+        Parallel.setThreadCount(threads)
+        defer { Parallel.setThreadCount(saved) }
+        var rng = SplitMix64(seed: UInt64(400 + threads))
+        for (rows, columns) in [(1, 256), (5, 512), (17, 768)] {
+            let bytes = Self.blockBytes(.q4_K, rows: rows, columns: columns, .randomBlocks, &rng)
+            let values = try Self.dequantized(bytes, .q4_K, count: rows * columns)
+            let blocks = Blocks(bytes, offset: 1)
+            let w = WeightMatrix(rows: rows, columns: columns, storage: .rowDecoded(Self.q4KDecoder(columns: columns)),
+                                 base: blocks.base, owner: blocks)
+            #expect(Self.bitsDiffer(w.floats(), values) == 0, "Q4_K \(rows)×\(columns) widen")
+            let bias = (0..<rows).map { _ in Float.random(in: -1...1, using: &rng) }
+            for n in [1, 2, 3, 7] {
+                let x = (0..<(n * columns)).map { _ in Float.random(in: -2...2, using: &rng) }
+                let y = try Self.run(w, x, n: n, ldy: rows + 2, bias: bias, .apply)
+                let (bad, worst) = Self.failures(y, x: x, values: values, bias: bias, rows: rows, columns: columns, n: n, ldy: rows + 2)
+                #expect(bad == 0, "Q4_K \(rows)×\(columns) n=\(n): worst error / bound \(worst)")
+            }
         }
-        // Composing two views is one view.
-        #expect(view.reorderingRows(Array((0..<rows).reversed())).floats() == Array(order.reversed()).flatMap { Array(stored[($0 * columns)..<(($0 + 1) * columns)]) })
+    }
+
+    // MARK: Row order
+
+    /// f16, Q8_0 and int8 storage as reordered views, with their values in stored order.
+    static func reorderCases(rows: Int, columns: Int, _ rng: inout SplitMix64) throws -> [(String, WeightMatrix, [Float])] {
+        let w = (0..<(rows * columns)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let halves = w.map { Float16($0).bitPattern }
+        let f16 = Blocks(halves.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, offset: 1)
+        let f16Matrix = WeightMatrix(rows: rows, columns: columns, storage: .f16, base: f16.base, owner: f16)
+        let q8 = GGMLQuantizer.quantizeQ8_0(w)
+        let int8 = quantized(w, rows: rows, columns: columns, .int8).1
+        return [
+            ("f16", f16Matrix, halves.map { Float(Float16(bitPattern: $0)) }),
+            ("Q8_0", Self.matrix(q8, .q8_0, rows: rows, columns: columns, offset: 0), try Self.dequantized(q8, .q8_0, count: rows * columns)),
+            ("int8", int8, OracleQuantizer(w, rows: rows, columns: columns, scheme: .int8).values),
+        ]
+    }
+
+    @Test func reorderedRowsWidenAndApplyInLogicalOrder() throws {
+        var rng = SplitMix64(seed: 99)
+        let rows = 24, columns = 64
+        for (name, stored, values) in try Self.reorderCases(rows: rows, columns: columns, &rng) {
+            let order = Array(0..<rows).shuffled(using: &rng)
+            let view = stored.reorderingRows(order)
+            #expect(view.rowOrder == order && stored.rowOrder == nil, "\(name)")
+            // Logical row i holds stored row order[i], bit for bit.
+            let logical = (0..<rows).flatMap { values[(order[$0] * columns)..<((order[$0] + 1) * columns)] }
+            #expect(Self.bitsDiffer(view.floats(), logical) == 0, "\(name) floats")
+            var part = [Float](repeating: .nan, count: 5 * columns)
+            try part.withUnsafeMutableBufferPointer { view.widenRows(7..<12, into: try #require($0.baseAddress)) }
+            #expect(Self.bitsDiffer(part, Array(logical[(7 * columns)..<(12 * columns)])) == 0, "\(name) widenRows 7..<12")
+
+            let bias = (0..<rows).map { _ in Float.random(in: -1...1, using: &rng) }
+            for n in [1, 2, 3, 5] {
+                let x = (0..<(n * columns)).map { _ in Float.random(in: -2...2, using: &rng) }
+                let ldy = rows + 3
+                // Against the permuted weight in Double, bias in logical order.
+                let y = try Self.run(view, x, n: n, ldy: ldy, bias: bias, .apply)
+                let (bad, worst) = Self.failures(y, x: x, values: logical, bias: bias, rows: rows, columns: columns, n: n, ldy: ldy)
+                #expect(bad == 0, "\(name) n=\(n): worst error / bound \(worst)")
+                // And exactly the stored-order outputs, permuted, plus the bias.
+                let z = try Self.run(stored, x, n: n, ldy: rows, bias: nil, .apply)
+                var mismatches = 0
+                for t in 0..<n {
+                    for i in 0..<rows where y[t * ldy + i].bitPattern != (z[t * rows + order[i]] + bias[i]).bitPattern { mismatches += 1 }
+                }
+                #expect(mismatches == 0, "\(name) n=\(n): view outputs are not the permuted stored outputs")
+            }
+        }
+    }
+
+    @Test func reorderingComposesAndIdentityIsStoredOrder() throws {
+        var rng = SplitMix64(seed: 7)
+        let rows = 10, columns = 32
+        let (_, stored, values) = try #require(try Self.reorderCases(rows: rows, columns: columns, &rng).first { $0.0 == "Q8_0" })
+        let a = Array(0..<rows).shuffled(using: &rng), b = Array(0..<rows).shuffled(using: &rng)
+        let twice = stored.reorderingRows(a).reorderingRows(b)
+        // Logical row i of the second view is logical row b[i] of the first: stored row a[b[i]].
+        #expect(twice.rowOrder == b.map { a[$0] })
+        let want = (0..<rows).flatMap { values[(a[b[$0]] * columns)..<((a[b[$0]] + 1) * columns)] }
+        #expect(Self.bitsDiffer(twice.floats(), want) == 0)
+        #expect(stored.reorderingRows(Array(0..<rows)).rowOrder == nil)
+        var inverse = [Int](repeating: 0, count: rows)
+        for (i, r) in a.enumerated() { inverse[r] = i }
+        #expect(stored.reorderingRows(a).reorderingRows(inverse).rowOrder == nil)
     }
 }

@@ -1,10 +1,12 @@
 /// A linear layer's weight `W[rows = out, columns = in]` in whatever storage it came in.
 /// Layers ask it for `y = x·Wᵀ`; the storage picks the kernel. 16-bit and quantized weights are
 /// widened to fp32 a tile of rows at a time (quantized ones to exactly the pinned W' values), so
-/// no full fp32 copy of the matrix is ever made; a few input rows against quantized storage go
-/// through a direct kernel that decodes the codes in registers.
+/// no full fp32 copy of the matrix is ever made; a few input rows against int8/int4 or ggml
+/// Q8_0/Q4_0 storage go through a direct kernel that decodes the codes in registers. A view may
+/// put the stored rows in another order (`reorderingRows(_:)`) without copying them.
 public struct WeightMatrix: @unchecked Sendable {
-    /// How the elements are stored (the quantized layouts are described at `QuantizedBytes`).
+    /// How the elements are stored (the bundle's quantized layouts are described at
+    /// `QuantizedBytes`, ggml's at `GGMLBlockRows`).
     public enum Storage: Sendable, Hashable {
         case f32, f16, bf16
         /// Int8 codes row-major, one float32 scale per row.
@@ -12,15 +14,21 @@ public struct WeightMatrix: @unchecked Sendable {
         /// 4-bit codes two per byte, one float16 scale (and, asymmetric, one zero point) per
         /// `group` consecutive columns of a row.
         case int4(group: Int, asymmetric: Bool)
-        /// llama.cpp Q8_0 blocks, read in place (see `GGMLBlockRows`); columns are a multiple of 32.
+        /// llama.cpp Q8_0 blocks read in place: per row, columns/32 blocks of 34 bytes (float16
+        /// d, then 32 int8 q; value q·d). Columns must be a multiple of 32.
         case ggmlQ8_0
-        /// llama.cpp Q4_0 blocks, read in place (see `GGMLBlockRows`); columns are a multiple of 32.
+        /// llama.cpp Q4_0 blocks read in place: per row, columns/32 blocks of 18 bytes (float16
+        /// d, then 16 bytes of nibbles; value (nibble − 8)·d). Columns must be a multiple of 32.
         case ggmlQ4_0
-        /// Any other row layout, decoded a row at a time by the given decoder.
+        /// Any other row layout: rows of `decoder.bytesPerRow` bytes, each widened to fp32 by
+        /// the decoder (always through the widening path).
         case rowDecoded(RowDecoder)
 
-        /// True for the bundle's int8 and int4 storage, whose scales (and zero points) live in
-        /// separate sections; ggml blocks carry their scales inline and are not counted here.
+        /// True exactly for the bundle's integer schemes (int8, int4): the codes in `base` need
+        /// the separate `scales` (and `zeros`) sections, and the storage round-trips to a
+        /// `QuantScheme`. False for float storage and for ggml blocks and row-decoded layouts,
+        /// which carry their scales inline and are not bundle schemes, even though they are
+        /// quantized too.
         public var isQuantized: Bool {
             switch self {
             case .int8, .int4: return true
@@ -40,7 +48,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public let zeros: UnsafeRawPointer?
     /// Logical row i is stored row `rowOrder[i]` (nil: as stored); see `reorderingRows(_:)`.
     public let rowOrder: [Int]?
-    private let owner: AnyObject?
+    let owner: AnyObject?
 
     /// Wraps memory kept alive by `owner` (a mapped file or a buffer).
     public init(rows: Int, columns: Int, storage: Storage, base: UnsafeRawPointer, owner: AnyObject?) {
@@ -48,7 +56,7 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// Wraps the sections of any storage, kept alive by `owner`: `scales` is required for int8
-    /// and int4, `zeros` for asymmetric int4; both are ignored for float storage.
+    /// and int4, `zeros` for asymmetric int4; both are ignored for every other storage.
     public init(rows: Int, columns: Int, storage: Storage, base: UnsafeRawPointer,
                 scales: UnsafeRawPointer?, zeros: UnsafeRawPointer?, owner: AnyObject?) {
         switch storage {
@@ -73,28 +81,6 @@ public struct WeightMatrix: @unchecked Sendable {
         self.owner = owner
     }
 
-    private init(_ other: WeightMatrix, rowOrder: [Int]?) {
-        rows = other.rows
-        columns = other.columns
-        storage = other.storage
-        base = other.base
-        scales = other.scales
-        zeros = other.zeros
-        owner = other.owner
-        self.rowOrder = rowOrder
-    }
-
-    /// A view whose logical row i is stored row `order[i]` (a permutation of the rows), in any
-    /// storage: no weight is copied; `apply` scatters the output columns, `widenRows` gathers rows.
-    public func reorderingRows(_ order: [Int]) -> WeightMatrix {
-        precondition(order.count == rows && Set(order).count == rows && order.allSatisfy { (0..<rows).contains($0) },
-                     "WeightMatrix: row order is not a permutation of \(rows) rows")
-        return WeightMatrix(self, rowOrder: rowOrder.map { composed in order.map { composed[$0] } } ?? order)
-    }
-
-    /// The same weight in stored row order.
-    var storedOrder: WeightMatrix { rowOrder == nil ? self : WeightMatrix(self, rowOrder: nil) }
-
     /// An fp32 weight that owns its values.
     public init(rows: Int, columns: Int, values: [Float]) {
         precondition(values.count == rows * columns, "WeightMatrix: value count does not match shape")
@@ -106,13 +92,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public func apply(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil, bias: [Float]? = nil) {
         let ld = ldy ?? rows
         if let rowOrder {
-            let z = UnsafeMutablePointer<Float>.allocate(capacity: max(n * rows, 1))
-            defer { z.deallocate() }
-            storedOrder.apply(x, count: n, into: z)
-            for t in 0..<n {
-                let out = y + t * ld, src = z + t * rows
-                for i in 0..<rows { out[i] = src[rowOrder[i]] }
-            }
+            applyReordered(rowOrder, x, count: n, into: y, ldy: ld)
         } else {
             applyInStoredOrder(x, count: n, into: y, ldy: ld)
         }
@@ -127,13 +107,9 @@ public struct WeightMatrix: @unchecked Sendable {
         case .f32 where Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0:
             BLAS.sgemm(.no, .yes, m: n, n: rows, k: columns, a: x, lda: columns,
                        b: base.assumingMemoryBound(to: Float.self), ldb: columns, c: y, ldc: ld)
-        case .int8 where n < QuantizedDirectProduct.inputLimit, .int4 where n < QuantizedDirectProduct.inputLimit:
+        case .int8 where n < QuantizedDirectProduct.inputLimit, .int4 where n < QuantizedDirectProduct.inputLimit,
+             .ggmlQ8_0 where n < QuantizedDirectProduct.inputLimit, .ggmlQ4_0 where n < QuantizedDirectProduct.inputLimit:
             applyDirect(x, count: n, into: y, ldy: ld)
-        case .ggmlQ8_0 where n < QuantizedDirectProduct.inputLimit, .ggmlQ4_0 where n < QuantizedDirectProduct.inputLimit:
-            guard let blocks = GGMLBlockRows(self) else { return }
-            Parallel.forEach(rows) { r in
-                for i in 0..<n { y[i * ld + r] = blocks.dot(row: r, x + i * columns) }
-            }
         default:
             applyByWidening(x, count: n, into: y, ldy: ld)
         }
@@ -153,20 +129,23 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// y = x·Wᵀ by the direct quantized kernel (any n); float storage falls back to widening.
+    /// y = x·Wᵀ by the direct kernel of int8/int4 or ggml Q8_0/Q4_0 storage (any n); other
+    /// storage falls back to widening. Stored row order only (views go through `apply`).
     func applyDirect(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, ldy ld: Int) {
+        precondition(rowOrder == nil, "WeightMatrix.applyDirect runs in stored row order")
         if let codes = QuantizedRows(self) {
             QuantizedDirectProduct.apply(codes, rows: rows, x, count: n, into: y, ldy: ld)
+        } else if GGMLDirectProduct.isAvailable, let blocks = GGMLBlockRows(self) {
+            GGMLDirectProduct.apply(blocks, rows: rows, x, count: n, into: y, ldy: ld)
         } else {
             applyByWidening(x, count: n, into: y, ldy: ld)
         }
     }
 
-    /// Copies rows `range` as fp32 into `out` (`range.count × columns`).
+    /// Copies (logical) rows `range` as fp32 into `out` (`range.count × columns`).
     public func widenRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         if let rowOrder {
-            let stored = storedOrder
-            for (k, i) in range.enumerated() { stored.widenRows(rowOrder[i]..<(rowOrder[i] + 1), into: out + k * columns) }
+            widenReordered(rowOrder, range, into: out)
             return
         }
         let count = range.count * columns
@@ -199,14 +178,13 @@ public struct WeightMatrix: @unchecked Sendable {
                 blocks.widen(row: range.lowerBound + i, into: out + i * columns)
             }
         case .rowDecoded(let decoder):
-            let base = self.base, columns = self.columns
             Parallel.forEach(range.count) { i in
                 decoder.decode(base + (range.lowerBound + i) * decoder.bytesPerRow, out + i * columns)
             }
         }
     }
 
-    /// Every element as fp32 (for tests and small matrices).
+    /// Every element as fp32, rows in logical order (for tests and small matrices).
     public func floats() -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * columns) { buf, n in
             if let b = buf.baseAddress { widenRows(0..<rows, into: b) }
