@@ -87,48 +87,15 @@ import Testing
         return zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
     }
 
-    enum Path: String, CaseIterable { case apply, direct, widened }
+    typealias Path = WeightApplyPath
 
-    /// y (n × ldy, padding NaN) by one path; the bias is added after `direct`/`widened`.
     static func run(_ w: WeightMatrix, _ x: [Float], n: Int, ldy: Int, bias: [Float]?, _ path: Path) throws -> [Float] {
-        var y = [Float](repeating: .nan, count: n * ldy)
-        try x.withUnsafeBufferPointer { xb in
-            try y.withUnsafeMutableBufferPointer { yb in
-                let xp = try #require(xb.baseAddress), yp = try #require(yb.baseAddress)
-                switch path {
-                case .apply: w.apply(xp, count: n, into: yp, ldy: ldy, bias: bias)
-                case .direct: w.applyDirect(xp, count: n, into: yp, ldy: ldy)
-                case .widened: w.applyByWidening(xp, count: n, into: yp, ldy: ldy)
-                }
-            }
-        }
-        if path != .apply, let bias {
-            for i in 0..<n { for r in 0..<w.rows { y[i * ldy + r] += bias[r] } }
-        }
-        return y
+        try runWeightApply(w, x, n: n, ldy: ldy, bias: bias, path)
     }
 
-    /// Elements of y (n × ldy) outside the Higham bound around x·Wᵀ + b computed in Double from
-    /// `values`, plus rows whose padding columns were written; and the worst error / bound.
     static func failures(_ y: [Float], x: [Float], values: [Float], bias: [Float]?, rows: Int, columns: Int, n: Int, ldy: Int) -> (Int, Double) {
-        var failures = 0, worst = 0.0
-        for i in 0..<n {
-            for r in 0..<rows {
-                var exact = bias.map { Double($0[r]) } ?? 0, magnitude = abs(exact)
-                for j in 0..<columns {
-                    let p = Double(x[i * columns + j]) * Double(values[r * columns + j])
-                    exact += p
-                    magnitude += abs(p)
-                }
-                let m = Double(columns + 1) * 0x1p-24
-                let bound = m / (1 - m) * magnitude + 0x1p-149
-                let err = abs(Double(y[i * ldy + r]) - exact)
-                if !(err <= bound) { failures += 1 }
-                worst = max(worst, err / bound)
-            }
-            if !y[(i * ldy + rows)..<(i * ldy + ldy)].allSatisfy({ $0.isNaN }) { failures += 1 }
-        }
-        return (failures, worst)
+        let r = summationBoundFailures(y, x: x, values: values, bias: bias, rows: rows, columns: columns, n: n, ldy: ldy)
+        return (r.failures, r.worst)
     }
 
     // MARK: Q8_0 / Q4_0

@@ -28,19 +28,8 @@ enum GGMLDirectProduct {
         defer { inputs.deallocate() }
         for i in 0..<n { deinterleave(x + i * columns, columns: columns, into: inputs + i * columns) }
         let xs = UnsafePointer(inputs)
-        Parallel.forEach(rows) { r in
-            var i = 0
-            while i < n {
-                let row = xs + i * columns, out = y + i * ldy + r
-                if n - i >= 2 {
-                    (out[0], out[ldy]) = dot2(w, r, row, row + columns)
-                    i += 2
-                } else {
-                    out[0] = dot1(w, r, row)
-                    i += 1
-                }
-            }
-        }
+        DirectProductRows.run(rows: rows, inputs: n, columns: columns, xs, into: y, ldy: ldy,
+                              one: { r, a in dot1(w, r, a) }, two: { r, a, b in dot2(w, r, a, b) })
     }
 
     /// Copies an input row (a multiple of 32 columns) in the kernel's lane order: within each

@@ -22,19 +22,8 @@ enum QuantizedDirectProduct {
         defer { deinterleaved?.deallocate() }
         let inputs = UnsafePointer(deinterleaved) ?? x
 
-        Parallel.forEach(rows) { r in
-            var i = 0
-            while i < n {
-                let row = inputs + i * columns, out = y + i * ldy + r
-                if n - i >= 2 {
-                    (out[0], out[ldy]) = dot2(w, r, row, row + columns)
-                    i += 2
-                } else {
-                    out[0] = dot1(w, r, row)
-                    i += 1
-                }
-            }
-        }
+        DirectProductRows.run(rows: rows, inputs: n, columns: columns, inputs, into: y, ldy: ldy,
+                              one: { r, a in dot1(w, r, a) }, two: { r, a, b in dot2(w, r, a, b) })
     }
 
     /// Copies an input row, each full block of 16 columns reordered as its 8 even columns then

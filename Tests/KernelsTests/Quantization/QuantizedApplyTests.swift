@@ -18,24 +18,10 @@ import Testing
     static let shapes: [(rows: Int, columns: Int)] = [(1, 1), (2, 15), (33, 17), (7, 33), (16, 47), (5, 100), (9, 130), (3, 257), (1, 300)]
     static let counts = [1, 2, 3, 7, 64]
 
-    enum Path: String, CaseIterable { case apply, direct, widened }
+    typealias Path = WeightApplyPath
 
     static func run(_ w: WeightMatrix, _ x: [Float], n: Int, ldy: Int, bias: [Float]?, _ path: Path) throws -> [Float] {
-        var y = [Float](repeating: .nan, count: n * ldy)
-        try x.withUnsafeBufferPointer { xb in
-            try y.withUnsafeMutableBufferPointer { yb in
-                let xp = try #require(xb.baseAddress), yp = try #require(yb.baseAddress)
-                switch path {
-                case .apply: w.apply(xp, count: n, into: yp, ldy: ldy, bias: bias)
-                case .direct: w.applyDirect(xp, count: n, into: yp, ldy: ldy)
-                case .widened: w.applyByWidening(xp, count: n, into: yp, ldy: ldy)
-                }
-            }
-        }
-        if path != .apply, let bias {
-            for i in 0..<n { for r in 0..<w.rows { y[i * ldy + r] += bias[r] } }
-        }
-        return y
+        try runWeightApply(w, x, n: n, ldy: ldy, bias: bias, path)
     }
 
     @Test(arguments: [1, 2])
@@ -58,25 +44,11 @@ import Testing
                     for path in Path.allCases {
                         let useBias = path != .widened
                         let y = try Self.run(matrix, x, n: n, ldy: ldy, bias: useBias ? bias : nil, path)
-                        var failures = 0
-                        for i in 0..<n {
-                            for r in 0..<rows {
-                                var exact = useBias ? Double(bias[r]) : 0, magnitude = useBias ? abs(Double(bias[r])) : 0
-                                for j in 0..<columns {
-                                    let p = Double(x[i * columns + j]) * Double(oracle.values[r * columns + j])
-                                    exact += p
-                                    magnitude += abs(p)
-                                }
-                                let m = Double(columns + 1) * 0x1p-24
-                                let bound = m / (1 - m) * magnitude + 0x1p-149
-                                let err = abs(Double(y[i * ldy + r]) - exact)
-                                if !(err <= bound) { failures += 1 }
-                                worstRatio = max(worstRatio, err / bound)
-                                checked += 1
-                            }
-                            // Padding columns of y stay untouched.
-                            if !y[(i * ldy + rows)..<(i * ldy + ldy)].allSatisfy({ $0.isNaN }) { failures += 1 }
-                        }
+                        let result = summationBoundFailures(y, x: x, values: oracle.values, bias: useBias ? bias : nil,
+                                                            rows: rows, columns: columns, n: n, ldy: ldy)
+                        let failures = result.failures
+                        worstRatio = max(worstRatio, result.worst)
+                        checked += result.checked
                         #expect(failures == 0, "\(scheme.name) \(rows)×\(columns) n=\(n) \(path.rawValue) threads=\(threads)")
                     }
                 }

@@ -53,7 +53,8 @@ import TensorFormats
 
 /// LLaVA-1.6 GGUFs converted from the original checkpoints have no `<image>` token: the loader
 /// appends one after the vocabulary. The twin rewritten without its tokens ≥ 32000 (so the
-/// appended id is 32000 again) embeds text and text+image requests exactly as the twin does.
+/// appended id is 32000 again) tokenizes text and text+image requests to the same ids and embeds
+/// them to the same values (up to BLAS summation order) as the twin does.
 @Suite struct GGUFImageTokenTests {
     @Test func vocabularyWithoutImageTokenGetsOneAppended() throws {
         let source = try GGUFFile(path: try GGUFTwins.path("llava_next-text-f16.gguf"))
@@ -76,7 +77,11 @@ import TensorFormats
         for request in [EmbeddingRequest(id: "t", text: "Represent the given sentence: waves on a pier", images: []),
                         EmbeddingRequest(id: "ti", text: "<image> Represent the given image.", images: [ReferenceCase.referenceRoot + "/images/example.jpg"])] {
             #expect(try rebuilt.prepare(request).inputIds == original.prepare(request).inputIds, "\(request.id): ids differ")
-            #expect(try rebuilt.embed(request) == original.embed(request), "\(request.id): embeddings differ")
+            // Same ids, same weights: equal up to BLAS summation order (other suites may change the
+            // kernel thread count while this runs).
+            let a = try rebuilt.embed(request), b = try original.embed(request)
+            let diff = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(a.count == b.count && diff <= 1e-6, "\(request.id): embeddings differ by \(diff)")
         }
     }
 }
