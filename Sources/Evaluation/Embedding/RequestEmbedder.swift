@@ -1,5 +1,4 @@
 import Bundle
-import ModelGraph
 import Models
 import Preprocessing
 import TensorFormats
@@ -60,7 +59,7 @@ public enum ImageResolution: String, Sendable, Equatable, CaseIterable {
 /// pytorch_model.bin, with an optional PEFT adapter merged at load), a GGUF (with its `clip`
 /// mmproj for images) or a `.vlmb` bundle.
 public func openEmbedder(path: String, adapter: String? = nil, mmproj: String? = nil, options: EmbedderOptions = EmbedderOptions()) throws -> any RequestEmbedder {
-    guard FileSystem.isDirectory(path) || ModelSource.isBundle(path) || ModelGraph.isGGUF(path) else {
+    guard FileSystem.isDirectory(path) || ModelSource.isBundle(path) || GGUFFile.isGGUF(path: path) else {
         throw FormatError(path, "eval needs a model folder (config.json + weights), a GGUF or a .vlmb bundle")
     }
     return try PipelineEmbedder(directory: path, adapter: adapter, mmproj: mmproj, options: options)

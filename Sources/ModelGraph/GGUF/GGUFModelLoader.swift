@@ -80,11 +80,6 @@ extension ModelGraph {
         let files = GGUFModelFiles(origin: path, text: text, config: configJSON, preprocessor: preprocessor, addedTokens: addedTokens).files
         return ModelGraph(config: config, tensors: bound, ignoredSourceTensors: ignored, sourcePath: path, files: files)
     }
-
-    /// True when `path` is a GGUF file (by its magic, else by its extension).
-    public static func isGGUF(_ path: String) -> Bool {
-        FileSystem.prefix(of: path, count: 4) == Array("GGUF".utf8) || path.lowercased().hasSuffix(".gguf")
-    }
 }
 
 /// The non-weight files of a GGUF model: the synthesized `config.json` and

@@ -66,7 +66,7 @@ extension ModelGraph {
     /// text model with an optional `clip` mmproj (`mmproj` is refused for folders).
     public static func loadEmbeddingGraph(source: String, adapter adapterDirectory: String?, mmproj: String? = nil) throws -> (ModelGraph, [AdapterMergeRecord]) {
         var graph: ModelGraph
-        if isGGUF(source) && !FileSystem.isDirectory(source) {
+        if GGUFFile.isGGUF(path: source) {
             graph = try load(gguf: source, mmproj: mmproj)
         } else {
             if let mmproj { throw FormatError(mmproj, "--mmproj goes with a GGUF model; \(source) is not one") }

@@ -38,7 +38,7 @@ extension Tokenizer {
     /// The tokenizer of any model path: a Hugging Face folder or a GGUF file (its vocabulary).
     public static func load(model path: String) throws -> Tokenizer {
         if FileSystem.isDirectory(path) { return try load(modelDirectory: path) }
-        if path.lowercased().hasSuffix(".gguf") { return try Tokenizer(ggufVocabulary: GGUFVocabulary(gguf: GGUFFile(path: path))) }
+        if GGUFFile.isGGUF(path: path) { return try Tokenizer(ggufVocabulary: GGUFVocabulary(gguf: GGUFFile(path: path))) }
         throw FormatError(path, "expected a model folder or a .gguf file")
     }
 

@@ -9,11 +9,10 @@ public enum CheckpointOpener {
         let lower = path.lowercased()
         if lower.hasSuffix(".index.json") { return try ShardedSafetensors(indexPath: path) }
         if lower.hasSuffix(".safetensors") { return try SafetensorsFile(path: path) }
-        if lower.hasSuffix(".gguf") { return try GGUFFile(path: path) }
+        if GGUFFile.isGGUF(path: path) { return try GGUFFile(path: path) }
         if lower.hasSuffix(".bin") || lower.hasSuffix(".pt") || lower.hasSuffix(".pth") { return try TorchCheckpoint(path: path) }
         // Unknown extension: sniff.
         let head = FileSystem.prefix(of: path, count: 4) ?? []
-        if head == Array("GGUF".utf8) { return try GGUFFile(path: path) }
         if head == [0x50, 0x4B, 0x03, 0x04] { return try TorchCheckpoint(path: path) }
         if head.count == 4 { return try SafetensorsFile(path: path) }
         throw FormatError(path, "unrecognised file: expected a folder, .safetensors, .gguf, .bin/.pt or .vlmb")

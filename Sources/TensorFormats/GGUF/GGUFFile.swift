@@ -38,6 +38,12 @@ public final class GGUFFile: TensorSource {
     /// The ggml limit on dimensions (`GGML_MAX_DIMS`).
     public static let maxDims = 4
 
+    /// True when `path` is a GGUF file: by its `.gguf` name, else by its magic `GGUF`. Folders are not.
+    public static func isGGUF(path: String) -> Bool {
+        guard !FileSystem.isDirectory(path) else { return false }
+        return path.lowercased().hasSuffix(".gguf") || FileSystem.prefix(of: path, count: 4) == Array("GGUF".utf8)
+    }
+
     /// Maps and parses the file at `path`.
     public convenience init(path: String) throws {
         try self.init(file: try MappedFile(path: path))
