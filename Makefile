@@ -34,9 +34,15 @@ real-data:
 tools-venv:
 	python3 -m venv $(CACHE)/tools-venv && $(CACHE)/tools-venv/bin/pip install -q -r Tools/requirements.txt
 
+# Kernel paths (VLMEMBED_ISA) this machine runs: the suite runs once per path, best first.
+ISA_PATHS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | grep -qw avx2 && grep -m1 '^flags' /proc/cpuinfo | grep -qw fma && grep -m1 '^flags' /proc/cpuinfo | grep -qw f16c && echo avx2) generic
+
 # Release build: the numeric tests (parity, real GGUF dequantization) are heavy; -enable-testing keeps @testable.
 test: deps real-data
-	VLMEMBED_REAL_DATA=$(CACHE)/real $(SWIFT) test -c release -Xswiftc -enable-testing --disable-xctest
+	@set -e; for isa in $(ISA_PATHS); do \
+	  echo "== test suite on kernel path VLMEMBED_ISA=$$isa =="; \
+	  VLMEMBED_ISA=$$isa VLMEMBED_REAL_DATA=$(CACHE)/real $(SWIFT) test -c release -Xswiftc -enable-testing --disable-xctest; \
+	done
 
 # The whole pipeline on the tiny Phi-3.5-V model: convert with its DoRA adapter to int8 and int4,
 # verify both, embed two images and two captions, print the similarity matrix.

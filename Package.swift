@@ -21,8 +21,10 @@ let package = Package(
     targets: [
         // Checkpoint formats: safetensors, GGUF, PyTorch zip checkpoints, dtype codecs.
         .target(name: "TensorFormats"),
-        // fp32 GEMM (OpenBLAS, loaded at run time), norms, activations, RoPE, attention, threading.
-        .target(name: "Kernels"),
+        // Intrinsics kernels (int16 integer product on AVX2), selected at run time by Kernels.
+        .target(name: "CKernels"),
+        // fp32 GEMM (OpenBLAS, loaded at run time), quantized matmul, norms, activations, RoPE, attention, threading.
+        .target(name: "Kernels", dependencies: ["CKernels"]),
         // The canonical model: configs, architecture name maps, weight bindings, graph passes.
         .target(name: "ModelGraph", dependencies: ["TensorFormats", "Kernels"]),
         // Forward passes: CLIP tower, the shared decoder, Phi-3-V and LLaVA-NeXT compositions, pooling.

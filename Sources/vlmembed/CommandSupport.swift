@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 import Logging
 import TensorFormats
 #if canImport(Glibc)
@@ -14,6 +15,9 @@ enum CLI {
         // instead of killing the process mid-file.
         signal(SIGXFSZ, SIG_IGN)
         do {
+            // A bad VLMEMBED_ISA is refused before any work starts (kernels would otherwise use
+            // the best path this CPU has).
+            _ = try KernelISA.resolve(environment: getenv("VLMEMBED_ISA").map { String(cString: $0) })
             try body()
         } catch let e as ExitCode {
             throw e

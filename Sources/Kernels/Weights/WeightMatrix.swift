@@ -2,7 +2,8 @@
 /// Layers ask it for `y = x·Wᵀ`; the storage picks the kernel. 16-bit and quantized weights are
 /// widened to fp32 a tile of rows at a time (quantized ones to exactly the pinned W' values), so
 /// no full fp32 copy of the matrix is ever made; a few input rows against int8/int4 or ggml
-/// Q8_0/Q4_0 storage go through a direct kernel that decodes the codes in registers. A view may
+/// Q8_0/Q4_0 storage go through a direct kernel that decodes the codes in registers, and more
+/// rows on the `avx2` path (`KernelISA`) through the int16 integer product (`Int16Product`). A view may
 /// put the stored rows in another order (`reorderingRows(_:)`) without copying them.
 public struct WeightMatrix: @unchecked Sendable {
     /// How the elements are stored (the bundle's quantized layouts are described at
@@ -110,6 +111,12 @@ public struct WeightMatrix: @unchecked Sendable {
         case .int8 where n < QuantizedDirectProduct.inputLimit, .int4 where n < QuantizedDirectProduct.inputLimit,
              .ggmlQ8_0 where n < QuantizedDirectProduct.inputLimit, .ggmlQ4_0 where n < QuantizedDirectProduct.inputLimit:
             applyDirect(x, count: n, into: y, ldy: ld)
+        case .int8, .int4, .ggmlQ8_0, .ggmlQ4_0:
+            if KernelISA.active == .avx2, let codes = Int16Product.codeRows(self) {
+                Int16Product.apply(codes, x, count: n, into: y, ldy: ld)
+            } else {
+                applyByWidening(x, count: n, into: y, ldy: ld)
+            }
         default:
             applyByWidening(x, count: n, into: y, ldy: ld)
         }

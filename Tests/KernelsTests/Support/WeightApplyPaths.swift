@@ -1,7 +1,9 @@
 @testable import Kernels
 import Testing
 
-/// The three ways a `WeightMatrix` product can run, for tests that compare them.
+/// The three ways a `WeightMatrix` product can run with the exact W' values, for tests that
+/// compare them (`apply` on the `generic` path; the `avx2` integer product, which also rounds the
+/// inputs, has its own tests in `Int16ProductTests`).
 enum WeightApplyPath: String, CaseIterable { case apply, direct, widened }
 
 /// y (n × ldy, padding NaN) by one path; the bias is added after `direct`/`widened` as `apply` does.
@@ -11,7 +13,7 @@ func runWeightApply(_ w: WeightMatrix, _ x: [Float], n: Int, ldy: Int, bias: [Fl
         try y.withUnsafeMutableBufferPointer { yb in
             let xp = try #require(xb.baseAddress), yp = try #require(yb.baseAddress)
             switch path {
-            case .apply: w.apply(xp, count: n, into: yp, ldy: ldy, bias: bias)
+            case .apply: KernelISA.$forced.withValue(.generic) { w.apply(xp, count: n, into: yp, ldy: ldy, bias: bias) }
             case .direct: w.applyDirect(xp, count: n, into: yp, ldy: ldy)
             case .widened: w.applyByWidening(xp, count: n, into: yp, ldy: ldy)
             }

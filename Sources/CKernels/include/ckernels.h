@@ -1,0 +1,70 @@
+// ckernels.h: vlmembed's C kernels (intrinsics, chosen at run time by the Swift `Kernels` module).
+#ifndef VLMEMBED_CKERNELS_H
+#define VLMEMBED_CKERNELS_H
+
+#include <stdint.h>
+
+/// Storage kinds of quantized weight rows the integer product reads.
+enum {
+    VLM_CODES_INT8 = 0,      ///< int8 codes, row-major; float32 scale per row
+    VLM_CODES_INT4 = 1,      ///< two 4-bit codes per byte (even column = low nibble); float16 scale per group; optional zero byte per group
+    VLM_CODES_GGML_Q8_0 = 2, ///< llama.cpp Q8_0: 34-byte blocks (float16 d, 32 int8)
+    VLM_CODES_GGML_Q4_0 = 3, ///< llama.cpp Q4_0: 18-byte blocks (float16 d, 16 bytes; column j < 16 low nibble of byte j, j + 16 high)
+};
+
+/// Columns per activation scale: inputs are quantized to int16 per row and per block of this many columns.
+#define VLM_I16_BLOCK 256
+/// Output channels (weight rows) per packed panel.
+#define VLM_I16_PANEL 16
+/// Input rows per register tile.
+#define VLM_I16_TILE 6
+
+/// A quantized weight `W[rows × columns]` as the integer product reads it.
+typedef struct {
+    int32_t kind;
+    int64_t rows;
+    int64_t columns;
+    const void *codes;
+    /// Bytes from one stored row's codes to the next.
+    int64_t row_bytes;
+    /// int8: float32 per row; int4: float16 per group (row-major); ggml: unused (inline).
+    const void *scales;
+    /// int4 asymmetric: one zero-point byte per group (row-major); otherwise NULL.
+    const uint8_t *zeros;
+    /// Columns per scale: int8 `columns`, int4 the group size, ggml 32.
+    int64_t group;
+    /// Logical row i is stored row `row_order[i]`; NULL: stored order.
+    const int64_t *row_order;
+} vlm_code_rows;
+
+/// 1 when the integer product handles this weight (group boundaries fall on activation-block
+/// boundaries and no column pair straddles two groups), else 0.
+int32_t vlm_i16_supports(const vlm_code_rows *w);
+
+/// Bytes of scratch one caller of `vlm_i16_product_avx2` needs (one packed panel block and its scales).
+int64_t vlm_i16_scratch_bytes(const vlm_code_rows *w);
+
+/// Number of int16 elements `vlm_i16_pack_inputs_avx2` writes for `rows` inputs of `columns` columns.
+int64_t vlm_i16_packed_input_count(int64_t rows, int64_t columns);
+
+/// Number of float scales `vlm_i16_pack_inputs_avx2` writes.
+int64_t vlm_i16_packed_scale_count(int64_t rows, int64_t columns);
+
+/// Quantizes input rows [row_begin, row_end) of `rows` rows of `columns` floats (row stride `ldx`)
+/// to int16: per row and per block of VLM_I16_BLOCK columns, scale = max|x| / 32767 and
+/// q = round-to-nearest-even(x · (32767 / max|x|)) (all zero when max|x| = 0). Writes them in the
+/// product's tile order: per block, per tile of VLM_I16_TILE rows, per column pair, the tile's
+/// rows' pairs (padding pairs and rows are 0), and the scales per block, tile and row.
+/// `row_begin` must be a multiple of VLM_I16_TILE. Requires AVX2.
+void vlm_i16_pack_inputs_avx2(const float *x, int64_t ldx, int64_t rows, int64_t columns,
+                              int64_t row_begin, int64_t row_end, int16_t *q, float *scales);
+
+/// y[i·ldy + r] = Σ_segments float(Σ_k q[i,k]·code[r,k]) · sx[i, block] · sw[r, group] for the
+/// logical weight rows of panels [panel_begin, panel_end) and the `n` packed input rows; the
+/// integer sums are exact (int32, at most 256 columns a segment). `scratch` needs
+/// `vlm_i16_scratch_bytes(w)` bytes, 64-byte aligned. Requires AVX2.
+void vlm_i16_product_avx2(const vlm_code_rows *w, int64_t panel_begin, int64_t panel_end,
+                          const int16_t *q, const float *sx, int64_t n,
+                          float *y, int64_t ldy, void *scratch);
+
+#endif
