@@ -61,12 +61,9 @@ void vlm_i16_pack_inputs_avx2(const float *x, int64_t ldx, int64_t rows, int64_t
     }
 }
 
-/// Packs 8 rows × 8 column pairs: `src[r]` points at row r's 16 int8 codes; writes pair p of
-/// row r as int32 at `dst + p·32 + 2r` (int16 units).
-static inline __attribute__((always_inline)) void pack_int8_8x8(const int8_t *const src[8], int16_t *dst) {
-    __m256i v[8];
-    for (int r = 0; r < 8; r++) v[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)src[r]));
-    // 8×8 transpose of int32 pairs.
+/// Stores 8 rows × 8 column pairs: `v[r]` holds row r's 8 pairs (two int16 each); writes pair p of
+/// row r at `dst + p·32 + 2r` (int16 units): an 8×8 transpose of int32 lanes.
+static inline __attribute__((always_inline)) void store_pairs_8x8(const __m256i v[8], int16_t *dst) {
     __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
     __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
     __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
@@ -114,7 +111,47 @@ static int pack_panel_int8_avx2(const vlm_code_rows *w, int64_t panel, int16_t *
                 const uint8_t *row = (const uint8_t *)w->codes + (row0 + 8 * half + r) * w->row_bytes;
                 src[r] = (const int8_t *)(q8 ? row + 34 * (k / 32) + 2 + k % 32 : row + k);
             }
-            pack_int8_8x8(src, codes + (k / 2) * 32 + 16 * half);
+            __m256i v[8];
+            for (int r = 0; r < 8; r++) v[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)src[r]));
+            store_pairs_8x8(v, codes + (k / 2) * 32 + 16 * half);
+        }
+    }
+    return 1;
+}
+
+/// The int4 panels with 16 rows, a multiple of 16 columns and groups of a multiple of 16 columns,
+/// vectorised (same bytes as `vlm_pack_panel`: each code byte is one column pair, low nibble first,
+/// minus 8 or the group's zero point); returns 0 (and writes nothing) for any other panel.
+static int pack_panel_int4_avx2(const vlm_code_rows *w, int64_t panel, int16_t *codes, float *scales) {
+    const int64_t row0 = panel * VLM_I16_PANEL;
+    if (w->kind != VLM_CODES_INT4 || row0 + VLM_I16_PANEL > w->rows || w->columns % 16 != 0 || w->group % 16 != 0 || w->row_order)
+        return 0;
+    const int64_t groups = (w->columns + w->group - 1) / w->group;
+    const int64_t segment = vlm_segment_columns(w), segments = vlm_panel_segments(w);
+    memset(scales, 0, (size_t)segments * 16 * sizeof(float));
+    for (int c = 0; c < VLM_I16_PANEL; c++) {
+        const uint8_t *s16 = (const uint8_t *)w->scales + 2 * (row0 + c) * groups;
+        for (int64_t s0 = 0; s0 < segments && s0 * segment < w->columns; s0++) {
+            const int64_t g = s0 * segment / w->group;
+            scales[s0 * 16 + c] = _cvtsh_ss((uint16_t)(s16[2 * g] | (s16[2 * g + 1] << 8)));
+        }
+    }
+    const __m256i low = _mm256_set1_epi32(0x0F), mask16 = _mm256_set1_epi32(0xFFFF);
+    for (int64_t k = 0; k < w->columns; k += 16) {
+        const int64_t g = k / w->group;
+        for (int half = 0; half < 2; half++) {
+            __m256i v[8];
+            for (int r = 0; r < 8; r++) {
+                const int64_t row = row0 + 8 * half + r;
+                const uint8_t *bytes = (const uint8_t *)w->codes + row * w->row_bytes + k / 2;
+                const int offset = w->zeros ? w->zeros[row * groups + g] : 8;
+                const __m256i off = _mm256_set1_epi32(offset);
+                const __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)bytes));
+                const __m256i lo = _mm256_sub_epi32(_mm256_and_si256(b, low), off);
+                const __m256i hi = _mm256_sub_epi32(_mm256_srli_epi32(b, 4), off);
+                v[r] = _mm256_or_si256(_mm256_and_si256(lo, mask16), _mm256_slli_epi32(hi, 16));
+            }
+            store_pairs_8x8(v, codes + (k / 2) * 32 + 16 * half);
         }
     }
     return 1;
@@ -178,7 +215,7 @@ void vlm_i16_product_avx2(const vlm_code_rows *w, int64_t panel_begin, int64_t p
     int16_t *wp = (int16_t *)scratch;
     float *ws = (float *)((char *)scratch + vlm_panel_code_bytes(w));
     for (int64_t p = panel_begin; p < panel_end; p++) {
-        if (!pack_panel_int8_avx2(w, p, wp, ws)) vlm_pack_panel(w, p, wp, ws);
+        if (!pack_panel_int8_avx2(w, p, wp, ws) && !pack_panel_int4_avx2(w, p, wp, ws)) vlm_pack_panel(w, p, wp, ws);
         const int64_t col0 = p * VLM_I16_PANEL;
         const int64_t valid = w->rows - col0 < VLM_I16_PANEL ? w->rows - col0 : VLM_I16_PANEL;
         for (int64_t t = 0; t < tiles; t++) {

@@ -26,11 +26,11 @@ public struct LlavaNextModel: EmbeddingModel {
         imageTokenIndex = image.imageTokenIndex
     }
 
-    public func finalHiddenStates(_ input: PreparedInput, trace: Trace) throws -> FloatBuffer {
+    public func finalHiddenStates(_ input: PreparedInput, rows: DecoderRows, trace: Trace) throws -> FloatBuffer {
         let ids = input.inputIds
         // A text-only request keeps a literal <image> token as its plain embedding (upstream).
         let slots = input.images.isEmpty ? [] : ids.indices.filter { ids[$0] == imageTokenIndex }
-        return try decoder.spliceAndRun(ids, slots: slots, hasImages: !input.images.isEmpty, trace: trace) {
+        return try decoder.spliceAndRun(ids, slots: slots, hasImages: !input.images.isEmpty, rows: rows, trace: trace) {
             try imageFeatures(input.images, trace: trace)
         }
     }

@@ -20,10 +20,10 @@ public struct TextDecoderModel: EmbeddingModel {
         return "\(kind.rawValue) is a text-only model but the request has \(images) image(s)\(hint)"
     }
 
-    public func finalHiddenStates(_ input: PreparedInput, trace: Trace) throws -> FloatBuffer {
+    public func finalHiddenStates(_ input: PreparedInput, rows: DecoderRows, trace: Trace) throws -> FloatBuffer {
         guard input.images.isEmpty else {
             throw ModelError(Self.imageRefusal(kind: config.kind, images: input.images.count))
         }
-        return try decoder.spliceAndRun(input.inputIds, slots: [], hasImages: false, trace: trace) { [] }
+        return try decoder.spliceAndRun(input.inputIds, slots: [], hasImages: false, rows: rows, trace: trace) { [] }
     }
 }

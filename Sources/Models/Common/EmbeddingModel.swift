@@ -6,8 +6,9 @@ public protocol EmbeddingModel: Sendable {
     var config: ModelConfig { get }
     /// Pooling and normalisation (last token; VLM2Vec always normalises).
     var head: EmbeddingHead { get }
-    /// Final-norm states `[L × H]` for one request (L = inputIds.count).
-    func finalHiddenStates(_ input: PreparedInput, trace: Trace) throws -> FloatBuffer
+    /// Final-norm states for one request: `[L × H]` (L = inputIds.count) for `.all`, `[1 × H]` (the
+    /// last position) for `.last` unless `trace` is enabled (a trace always gets every row).
+    func finalHiddenStates(_ input: PreparedInput, rows: DecoderRows, trace: Trace) throws -> FloatBuffer
 }
 
 extension EmbeddingModel {
@@ -18,9 +19,10 @@ extension EmbeddingModel {
         guard length <= config.decoder.maxPositions else {
             throw ModelError("request has \(length) tokens, more than the model's \(config.decoder.maxPositions) positions")
         }
-        let y = try finalHiddenStates(input, trace: trace)
+        let y = try finalHiddenStates(input, rows: .last, trace: trace)
         let h = config.decoder.hiddenSize
-        let pooled = Array(UnsafeBufferPointer(start: y.pointer + (length - 1) * h, count: h))
+        let lastRow = y.count / h - 1
+        let pooled = Array(UnsafeBufferPointer(start: y.pointer + lastRow * h, count: h))
         trace.record("pooled", shape: [1, h], pooled)
         guard head.normalize else { return pooled }
         let normalized = Normalization.l2Normalized(pooled)

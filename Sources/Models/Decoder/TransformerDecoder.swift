@@ -56,7 +56,8 @@ public struct TransformerDecoder: Sendable {
     /// Embeds `ids`, overwrites the image-slot positions (in order) with `features()` when the request
     /// has images or slots, records `inputs_embeds`, and runs the decoder: the splice both
     /// compositions share (upstream's masked_scatter / negative-id fill).
-    func spliceAndRun(_ ids: [Int], slots: [Int], hasImages: Bool, trace: Trace, features: () throws -> [Float]) throws -> FloatBuffer {
+    func spliceAndRun(_ ids: [Int], slots: [Int], hasImages: Bool, rows: DecoderRows, trace: Trace,
+                      features: () throws -> [Float]) throws -> FloatBuffer {
         let h = config.hiddenSize
         let x = embed(ids)
         if hasImages || !slots.isEmpty {
@@ -69,13 +70,17 @@ public struct TransformerDecoder: Sendable {
             }
         }
         trace.record("inputs_embeds", shape: [1, ids.count, h], x.pointer)
-        return run(x, length: ids.count, trace: trace)
+        return run(x, length: ids.count, rows: rows, trace: trace)
     }
 
-    /// Runs every layer over `x` `[L × H]` in place, then the final norm; returns the final-norm states.
+    /// Runs every layer over `x` `[L × H]` in place, then the final norm; returns the final-norm
+    /// states: `[L × H]` for `.all`; for `.last`, `[1 × H]`, the last row only — the last layer then
+    /// runs its attention output, MLP and norm for that row alone (its keys and values still come
+    /// from every row), which is all last-token pooling reads. A trace always gets every row.
     /// Position p of the row uses RoPE position p; the LongRoPE factor list is chosen from L itself.
-    public func run(_ x: FloatBuffer, length: Int, trace: Trace) -> FloatBuffer {
+    public func run(_ x: FloatBuffer, length: Int, rows: DecoderRows = .all, trace: Trace) -> FloatBuffer {
         let c = config, h = c.hiddenSize
+        let lastOnly = rows == .last && !trace.isEnabled
         let qWidth = c.headCount * c.headDim, kvWidth = c.kvHeadCount * c.headDim
         let qkvWidth = qWidth + 2 * kvWidth
         let rope = RotaryEmbedding(headDim: c.headDim, positions: max(length, 1), base: c.ropeTheta,
@@ -100,28 +105,46 @@ public struct TransformerDecoder: Sendable {
                 (k.pointer + r * kvWidth).update(from: src + qWidth, count: kvWidth)
                 (v.pointer + r * kvWidth).update(from: src + qWidth + kvWidth, count: kvWidth)
             }
-            Attention.selfAttention(q: q.pointer, k: k.pointer, v: v.pointer, out: attn.pointer, length: length,
-                                    heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, scale: scale, causal: true)
-            layer.o.apply(attn.pointer, count: length, into: a.pointer)
-            for i in 0..<(length * h) { x.pointer[i] += a.pointer[i] }
+            // From here on, the last layer of a last-row run works on row L−1 only.
+            let first = lastOnly && index == layers.count - 1 ? length - 1 : 0
+            let n = length - first
+            if first > 0 {
+                Attention.lastQuery(q: q.pointer + first * qWidth, k: k.pointer, v: v.pointer, out: attn.pointer, length: length,
+                                    heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, scale: scale)
+            } else {
+                Attention.selfAttention(q: q.pointer, k: k.pointer, v: v.pointer, out: attn.pointer, length: length,
+                                        heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, scale: scale, causal: true)
+            }
+            let xs = x.pointer + first * h
+            layer.o.apply(attn.pointer, count: n, into: a.pointer)
+            for i in 0..<(n * h) { xs[i] += a.pointer[i] }
 
-            a.pointer.update(from: x.pointer, count: length * h)
-            Normalization.rmsNorm(a.pointer, rows: length, width: h, weight: layer.postNorm, eps: c.rmsNormEps)
+            a.pointer.update(from: xs, count: n * h)
+            Normalization.rmsNorm(a.pointer, rows: n, width: h, weight: layer.postNorm, eps: c.rmsNormEps)
             let width = 2 * c.intermediateSize
             col = 0
-            for proj in layer.gateUp { proj.apply(a.pointer, count: length, into: gu.pointer + col, ldy: width); col += proj.outputs }
-            for r in 0..<length {
+            for proj in layer.gateUp { proj.apply(a.pointer, count: n, into: gu.pointer + col, ldy: width); col += proj.outputs }
+            for r in 0..<n {
                 let row = gu.pointer + r * width
                 Activations.siluMultiply(gate: row, up: row + c.intermediateSize, out: act.pointer + r * c.intermediateSize, count: c.intermediateSize)
             }
-            layer.down.apply(act.pointer, count: length, into: a.pointer)
-            for i in 0..<(length * h) { x.pointer[i] += a.pointer[i] }
+            layer.down.apply(act.pointer, count: n, into: a.pointer)
+            for i in 0..<(n * h) { xs[i] += a.pointer[i] }
             trace.record("layer_output.\(index)", shape: [1, length, h], x.pointer)
         }
-        let y = FloatBuffer(count: length * h)
-        y.pointer.update(from: x.pointer, count: length * h)
-        Normalization.rmsNorm(y.pointer, rows: length, width: h, weight: finalNorm, eps: c.rmsNormEps)
+        let rowsOut = lastOnly ? 1 : length
+        let y = FloatBuffer(count: rowsOut * h)
+        y.pointer.update(from: x.pointer + (length - rowsOut) * h, count: rowsOut * h)
+        Normalization.rmsNorm(y.pointer, rows: rowsOut, width: h, weight: finalNorm, eps: c.rmsNormEps)
         trace.record("final_norm", shape: [1, length, h], y.pointer)
         return y
     }
+}
+
+/// Which final-norm rows a decoder run returns.
+public enum DecoderRows: Sendable {
+    /// Every position `[L × H]`.
+    case all
+    /// The last position only `[1 × H]` (last-token pooling).
+    case last
 }

@@ -1,0 +1,47 @@
+// gemm_bench.c: the avx2 int16 integer product (Sources/CKernels) next to OpenBLAS sgemm on the
+// same shape, interleaved, one thread, best of R rounds. Not a test: quote as measured.
+//   y[M×N] = x[M×K] · Wᵀ, W int8 codes (N×K) with per-row scales; sgemm gets the fp32 W' = q·s.
+// Built and run by gemm_bench.sh (clang, -O2, OpenBLAS from Debian).
+#include "ckernels.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
+void openblas_set_num_threads(int);
+char *openblas_get_corename(void);
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+
+int main(int argc, char **argv) {
+    const long M = argc > 1 ? atol(argv[1]) : 512, K = argc > 2 ? atol(argv[2]) : 3072, N = argc > 3 ? atol(argv[3]) : 9216;
+    const int rounds = argc > 4 ? atoi(argv[4]) : 5;
+    openblas_set_num_threads(1);
+    int8_t *codes = malloc(N * K); float *ws = malloc(N * 4), *wf = malloc(N * K * 4);
+    float *x = malloc(M * K * 4), *y = malloc(M * N * 4), *y2 = malloc(M * N * 4);
+    srand(1);
+    for (long r = 0; r < N; r++) { ws[r] = 0.01f; for (long k = 0; k < K; k++) { codes[r * K + k] = (int8_t)(rand() % 255 - 127); wf[r * K + k] = codes[r * K + k] * ws[r]; } }
+    for (long i = 0; i < M * K; i++) x[i] = rand() / (float)RAND_MAX - 0.5f;
+    vlm_code_rows w = {VLM_CODES_INT8, N, K, codes, K, ws, NULL, K, NULL};
+    int16_t *q = aligned_alloc(64, (vlm_i16_packed_input_count(M, K) * 2 + 63) / 64 * 64);
+    float *sx = malloc(vlm_i16_packed_scale_count(M, K) * 4);
+    void *scratch = aligned_alloc(64, (vlm_i16_scratch_bytes(&w) + 63) / 64 * 64);
+    double best_i = 1e9, best_s = 1e9;
+    for (int r = 0; r < rounds; r++) {
+        double t = now();
+        vlm_i16_pack_inputs_avx2(x, K, M, K, 0, M, q, sx);
+        vlm_i16_product_avx2(&w, 0, (N + 15) / 16, q, sx, M, y, N, scratch);
+        t = now() - t; if (t < best_i) best_i = t;
+        t = now();
+        cblas_sgemm(101, 111, 112, M, N, K, 1.0f, x, K, wf, K, 0.0f, y2, N);
+        t = now() - t; if (t < best_s) best_s = t;
+    }
+    double dot = 0, na = 0, nb = 0;
+    for (long i = 0; i < M * N; i++) { dot += (double)y[i] * y2[i]; na += (double)y[i] * y[i]; nb += (double)y2[i] * y2[i]; }
+    const double ops = 2.0 * M * N * K;
+    printf("{\"M\":%ld,\"K\":%ld,\"N\":%ld,\"threads\":1,\"openblas_core\":\"%s\",\"int16_avx2_s\":%.4f,\"int16_avx2_gops\":%.1f,"
+           "\"sgemm_s\":%.4f,\"sgemm_gflops\":%.1f,\"ratio_int16_over_sgemm\":%.2f,\"cosine\":%.9f}\n",
+           M, K, N, openblas_get_corename(), best_i, ops / best_i / 1e9, best_s, ops / best_s / 1e9, best_s / best_i, dot / sqrt(na * nb));
+    return 0;
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# image_bench.sh: one Phi-3-V image request (one JPEG + a question, num_crops 4 by default) end to end
+# — vision tower on the crops, projection, decoder over text + image tokens — in vlmembed and in
+# PyTorch, on the Phi-3.5-V-sized synthetic checkpoint, interleaved, one table. Not a test: quote
+# the numbers as measured (each run records /proc/pressure/cpu avg10 just before it).
+#
+# Engines:
+#   vlmembed  `vlmembed embed --model BUNDLE --input image.jsonl --threads T` on the int8 / int4 bundle
+#             (made by engines_bench.sh); s/request = wall(image request) - wall(1-token text request),
+#             both in fresh processes, so load cancels. Preprocessing (JPEG decode, HD crops) is included.
+#   pytorch   Tools/bench/torch_image_bench.py: transformers CLIPVisionModel + projection + Phi3Model with
+#             the checkpoint's weights, fp32 (and bf16), on as many crops and positions as vlmembed's
+#             processor makes for this request; s/request = vision_s + decoder_s of its timed request.
+# Usage: Tools/bench/image_bench.sh [VLMEMBED_BIN]
+# Environment: VLMEMBED_CACHE, BENCH_CKPT (as engines_bench.sh); BENCH_THREADS (default "1");
+#   BENCH_IMAGE_RUNS (default "vlmembed:int8 pytorch:fp32 vlmembed:int4 pytorch:bf16");
+#   BENCH_IMAGE (default Fixtures/reference/images/example.jpg, 800x600).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+HERE=Tools/bench
+CACHE="${VLMEMBED_CACHE:-$HOME/.cache/vlmembed}"
+VLMEMBED="${1:-.build/release/vlmembed}"
+CKPT="${BENCH_CKPT:-$CACHE/synthetic/phi35v-8g-random}"
+PY="${VLMEMBED_PYTHON:-$CACHE/tools-venv/bin/python}"
+THREADS="${BENCH_THREADS:-1}"
+RUNS="${BENCH_IMAGE_RUNS:-vlmembed:int8 pytorch:fp32 vlmembed:int4 pytorch:bf16}"
+IMAGE="${BENCH_IMAGE:-Fixtures/reference/images/example.jpg}"
+die() { echo "image_bench: error: $*" >&2; exit 1; }
+say() { echo "image_bench: $*"; }
+[[ -x "$PY" ]] || die "no Python at $PY (make tools-venv)"
+[[ -x "$VLMEMBED" ]] || die "no vlmembed binary at $VLMEMBED"
+[[ -f "$IMAGE" ]] || die "no image at $IMAGE"
+[[ -f "$CKPT/model.safetensors.index.json" ]] || die "no synthetic checkpoint at $CKPT"
+
+OUT="$CACHE/bench/image-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$OUT/req" "$OUT/logs"
+RESULTS="$OUT/results.jsonl"
+cp "$IMAGE" "$OUT/req/image.jpg"
+PROMPT="<|image_1|> Represent the given image with the following question: What is in the image?"
+printf '{"id": "image", "text": "%s", "images": ["image.jpg"]}\n' "$PROMPT" > "$OUT/req/image.jsonl"
+BUNDLE="$CACHE/bench/syn-int8.vlmb"
+[[ -f "$BUNDLE" ]] || die "no $BUNDLE (run Tools/bench/engines_bench.sh first: it makes the bundles)"
+"$PY" "$HERE/make_bench_prompts.py" --vlmembed "$VLMEMBED" --model "$BUNDLE" --out-dir "$OUT/req" 1
+"$VLMEMBED" preprocess --model "$BUNDLE" --image "$OUT/req/image.jpg" --text "$PROMPT" -o "$OUT/req/pre.safetensors"
+read -r TOKENS CROPS < <("$PY" -c "
+import sys; from safetensors.numpy import load_file
+t = load_file(sys.argv[1]); ids = t['input_ids']; pv = t['pixel_values']
+print(ids.shape[-1], pv.shape[1] - 1)" "$OUT/req/pre.safetensors")
+say "request: $IMAGE, $TOKENS positions, $CROPS crops + global view; threads: $THREADS; runs: $RUNS"
+say "results and logs: $OUT"
+
+measure() { # measure LABEL META_JSON CMD...
+  local label="$1" meta="$2"; shift 2
+  "$PY" "$HERE/bench_measure.py" --label "$label" --results "$RESULTS" --log "$OUT/logs/$label.log" --meta "$meta" -- "$@" \
+    || say "$label failed (log: $OUT/logs/$label.log)"
+}
+for t in $THREADS; do
+  for run in $RUNS; do
+    engine="${run%%:*}"; fmt="${run#*:}"
+    meta="{\"engine\": \"$engine\", \"variant\": \"$fmt\", \"threads\": $t, \"tokens\": $TOKENS, \"crops\": $CROPS"
+    case "$engine" in
+      vlmembed)
+        b="$CACHE/bench/syn-$fmt.vlmb"; [[ -f "$b" ]] || { say "no $b: skipped"; continue; }
+        cat "$b" >/dev/null
+        measure "vlmembed-$fmt-text1-t$t" "$meta, \"role\": \"load\"}" \
+          "$VLMEMBED" embed --model "$b" --input "$OUT/req/text1.jsonl" -o "$OUT/logs/out-$fmt-text1-$t.jsonl" --threads "$t"
+        measure "vlmembed-$fmt-image-t$t" "$meta, \"role\": \"run\"}" \
+          "$VLMEMBED" embed --model "$b" --input "$OUT/req/image.jsonl" -o "$OUT/logs/out-$fmt-image-$t.jsonl" --threads "$t"
+        ;;
+      pytorch)
+        measure "pytorch-$fmt-image-t$t" "$meta}" "$PY" "$HERE/torch_image_bench.py" --checkpoint "$CKPT" \
+          --tokens "$TOKENS" --crops "$CROPS" --threads "$t" --dtype "$fmt"
+        ;;
+      *) die "unknown engine in BENCH_IMAGE_RUNS: $run" ;;
+    esac
+  done
+done
+
+echo
+"$PY" - "$RESULTS" "$OUT/logs" <<'PY' | tee "$OUT/table.txt"
+import json, os, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def logjson(label):
+    for line in reversed(open(os.path.join(sys.argv[2], label + ".log")).read().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    return {}
+table = {}
+for r in rows:
+    m = r; key = (m.get("threads"), m.get("engine"), m.get("variant"))
+    if m.get("engine") == "vlmembed":
+        table.setdefault(key, {})[m.get("role")] = r
+    else:
+        table.setdefault(key, {})["run"] = r
+print(f"{'threads':>7} {'engine':<9} {'variant':<7} {'s/request':>10} {'vision s':>9} {'peak RSS GB':>11} {'psi':>5}")
+res = {}
+for (t, e, v), d in sorted(table.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+    run = d.get("run")
+    if not run or run.get("rc") != 0:
+        print(f"{t:>7} {e:<9} {v:<7} {'failed':>10}"); continue
+    vision = ""
+    if e == "vlmembed":
+        s = run["wall_s"] - d["load"]["wall_s"] if "load" in d else None
+    else:
+        j = logjson(run["label"])
+        if "skipped" in j:
+            print(f"{t:>7} {e:<9} {v:<7} {'skipped':>10}  {j['skipped']}"); continue
+        s = j.get("request_s"); vision = f"{j.get('vision_s', 0):.1f}"
+    res[(t, e, v)] = s
+    print(f"{t:>7} {e:<9} {v:<7} {s:>10.2f} {vision:>9} {run['maxrss_kb'] / 1048576:>11.2f} {run.get('psi_avg10', 0) or 0:>5.1f}")
+print()
+for (t, e, v), s in sorted(res.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+    if e != "vlmembed" or not s:
+        continue
+    for (t2, e2, v2), s2 in res.items():
+        if t2 == t and e2 == "pytorch" and s2:
+            print(f"threads {t}: vlmembed {v} is {s2 / s:.2f}x PyTorch {v2} (s/request {s:.2f} vs {s2:.2f})")
+PY
