@@ -52,12 +52,14 @@ demo: build
 # Speed and memory benchmarks (not tests): preprocessing vs the upstream Python processors, then the
 # engines side by side (vlmembed int8/int4 bundles, llama.cpp Q8_0/Q4_0/F16, PyTorch bf16/fp32) on
 # the Phi-3.5-V-sized synthetic decoder, interleaved per (prompt length, threads) cell; one image
-# request end to end (vlmembed vs PyTorch); the int16 product vs OpenBLAS sgemm. Slow (1-2 h).
+# request end to end (vlmembed vs PyTorch); the int16 product vs OpenBLAS sgemm; converting the 8.3 GB
+# checkpoint to int4 next to llama-quantize F16 -> Q4_0. Slow (1-2 h).
 bench: build tools-venv
 	bash Tools/bench/run_preprocess_bench.sh
 	bash Tools/bench/engines_bench.sh $(BENCH_ENGINES_ARGS)
 	bash Tools/bench/image_bench.sh
 	bash Tools/bench/gemm_bench.sh
+	BENCH_Q8=0 bash Tools/bench/convert_bench.sh
 
 # The engines table alone; `make bench-engines BENCH_ENGINES_ARGS=--quick` takes ~10 min
 # (128 tokens, 1 thread, vlmembed int8 / llama.cpp Q8_0 / PyTorch bf16).

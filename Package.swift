@@ -20,7 +20,9 @@ let package = Package(
     ],
     targets: [
         // Checkpoint formats: safetensors, GGUF, PyTorch zip checkpoints, dtype codecs.
-        .target(name: "TensorFormats"),
+        .target(name: "TensorFormats", dependencies: ["CSHA256"]),
+        // SHA-256 block function: x86 SHA extensions chosen at run time by cpuid, portable C otherwise.
+        .target(name: "CSHA256"),
         // Intrinsics kernels (int16 integer product on AVX2), selected at run time by Kernels.
         .target(name: "CKernels"),
         // fp32 GEMM (OpenBLAS, loaded at run time), quantized matmul, norms, activations, RoPE, attention, threading.

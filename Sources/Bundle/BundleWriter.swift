@@ -13,8 +13,10 @@ public struct BundleProgress: Sendable {
 
 /// Writes a `.vlmb` bundle from a model graph, one tensor at a time: each tensor is read from its
 /// (mapped) source, merged if an adapter pass deferred it, quantized, hashed and appended; its
-/// source pages are then released. Peak memory is about one tensor in fp32 plus its quantized form.
-/// The output appears only when complete (temporary file, fsync, rename).
+/// source pages are then released. int8/int4 tensors stream a tile of rows at a time
+/// (`QuantizedTensorStream`), so peak memory is about one tensor's scales plus two 1 MB tiles —
+/// and one tensor in fp32 where a pass computed its values (adapter merges) or its encoding is not
+/// f32/f16/bf16. The output appears only when complete (temporary file, fsync, rename).
 public struct BundleWriter {
     public var plan: QuantizationPlan
     /// Recorded in the manifest's `source`.
@@ -95,10 +97,14 @@ public struct BundleWriter {
                 progress?(report)
                 let tensor = try graph.tensor(entry.name)
                 var hash = SHA256()
-                try produce(tensor, entry: entry) { section, bytes in
-                    try pad(out, to: section.offset)
-                    try out.write(bytes)
-                    hash.update(bytes)
+                if let stream = streamedQuantization(tensor, entry: entry) {
+                    try produceStreamed(tensor, entry: entry, stream: stream, out: out, hash: &hash)
+                } else {
+                    try produce(tensor, entry: entry) { section, bytes in
+                        try pad(out, to: section.offset)
+                        try out.write(bytes)
+                        hash.update(bytes)
+                    }
                 }
                 entries[i].sha256 = SHA256.hexEncoded(hash.finalize())
                 report.tensorsDone = i + 1
@@ -141,6 +147,52 @@ public struct BundleWriter {
         if let s = entry.scales { try q.scales.withUnsafeBytes { try emit(s, $0) } }
         if let z = entry.zeros { try q.zeros.withUnsafeBytes { try emit(z, $0) } }
         tensor.releaseSourcePages()
+    }
+
+    /// The row stream for an int8/int4 entry (nil for float schemes and empty tensors, which
+    /// `produce` writes).
+    private func streamedQuantization(_ tensor: GraphTensor, entry: BundleTensorEntry) -> QuantizedTensorStream? {
+        guard entry.scheme.isQuantized, entry.rows > 0, entry.columns > 0 else { return nil }
+        return QuantizedTensorStream(rows: entry.rows, columns: entry.columns, scheme: entry.scheme)
+    }
+
+    /// Streams an int8/int4 tensor (rows decoded straight from the mapped source when it is a
+    /// plain f32/f16/bf16 tensor in stored row order), then applies `checkQuantizable`'s checks
+    /// to what the quantizer saw — exactly, on the values, when they may not be finite.
+    private func produceStreamed(_ tensor: GraphTensor, entry: BundleTensorEntry, stream: QuantizedTensorStream,
+                                 out: AtomicFileWriter, hash: inout SHA256) throws {
+        let rows: QuantizedTensorStream.Rows
+        let count: Int
+        if case .source(let source, let name) = tensor.value, tensor.rowOrder == nil, case let data = try source.tensorData(named: name),
+           case .dense(let dtype) = data.descriptor.encoding, [.f32, .f16, .bf16].contains(dtype) {
+            rows = .encoded(data, dtype)
+            count = data.descriptor.elementCount
+        } else {
+            let values = try tensor.floats()
+            rows = .values(values)
+            count = values.count
+        }
+        guard count == entry.rows * entry.columns else {
+            throw FormatError(tensor.name, "has \(count) values, shape \(tensor.shape) needs \(entry.rows * entry.columns)")
+        }
+        let stats = try stream.write(rows) { part, bytes in
+            switch part {
+            case .data: if out.bytesWritten < entry.data.offset { try pad(out, to: entry.data.offset) }
+            case .scales: if let s = entry.scales { try pad(out, to: s.offset) }
+            case .zeros: if let z = entry.zeros { try pad(out, to: z.offset) }
+            }
+            try out.write(bytes)
+            hash.update(bytes)
+        }
+        tensor.releaseSourcePages()
+        if stats.mayBeNonFinite {
+            try checkQuantizable(try tensor.floats(), tensor: tensor.name, scheme: entry.scheme)
+        } else if case .int4(_, let asymmetric) = entry.scheme {
+            let limit: Float = asymmetric ? 15 * 65504 : 7 * 65504
+            if (asymmetric ? stats.maximum - stats.minimum : stats.maxMagnitude) > limit {
+                throw FormatError(tensor.name, "values reach \(stats.maxMagnitude): too large for \(entry.scheme.name)'s f16 scales (use int8 or f16)")
+            }
+        }
     }
 
     /// Refuses values the pinned formulas cannot represent: non-finite weights, and int4 groups whose

@@ -31,14 +31,24 @@ void vlm_i16_pack_inputs_avx2(const float *x, int64_t ldx, int64_t rows, int64_t
             memset(line, 0, sizeof line);
             float mx = 0.0f;
             if (i < rows) {
-                __m256 mv = _mm256_setzero_ps();
+                // max_ps drops a NaN operand, so NaNs are tracked apart (an unordered self-compare).
+                __m256 mv = _mm256_setzero_ps(), unordered = _mm256_setzero_ps();
                 int64_t k = b0;
-                for (; k + 8 <= b1; k += 8) mv = _mm256_max_ps(mv, _mm256_andnot_ps(sign, _mm256_loadu_ps(xr + k)));
+                for (; k + 8 <= b1; k += 8) {
+                    const __m256 v = _mm256_loadu_ps(xr + k);
+                    mv = _mm256_max_ps(mv, _mm256_andnot_ps(sign, v));
+                    unordered = _mm256_or_ps(unordered, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+                }
                 __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
                 m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
                 m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
                 mx = _mm_cvtss_f32(m4);
-                for (; k < b1; k++) mx = fmaxf(mx, fabsf(xr[k]));
+                int has_nan = _mm256_movemask_ps(unordered) != 0;
+                for (; k < b1; k++) {
+                    has_nan |= isnan(xr[k]);
+                    mx = fmaxf(mx, fabsf(xr[k]));
+                }
+                if (has_nan) mx = NAN;
             }
             if (mx > 0.0f && isfinite(mx)) {
                 *scale = mx / 32767.0f;

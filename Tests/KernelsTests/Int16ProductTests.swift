@@ -215,6 +215,34 @@ import Testing
         print("INT16-PRODUCT n=\(n): \(checked) outputs bit-identical to the emulation; worst error / (Σ|W'|·max|x|) = \(worstRelative)")
     }
 
+    /// A NaN or infinity anywhere in an input row (first lane, mid-vector, scalar tail, second
+    /// block) makes every output of that row NaN, as the fp32 product would be non-finite; the
+    /// other rows of the same tile are untouched.
+    @Test(.enabled(if: KernelISA.avx2.isSupported()))
+    func nonFiniteInputRowsStayNonFinite() throws {
+        var rng = SplitMix64(seed: 77)
+        var keep = [AnyObject]()
+        let w = Self.int8(rows: 18, columns: 300, &rng)
+        let matrix = w.matrix(&keep)
+        let n = 7
+        let clean = (0..<(n * w.columns)).map { _ in Float.random(in: -2...2, using: &rng) }
+        let want = try Self.product(matrix, clean, n: n)
+        for (row, column, value) in [(0, 0, Float.nan), (2, 13, .nan), (3, 297, .nan), (5, 260, .infinity), (6, 100, -.infinity)] {
+            var x = clean
+            x[row * w.columns + column] = value
+            let got = try Self.product(matrix, x, n: n)
+            for i in 0..<n {
+                let outputs = got[(i * w.rows)..<((i + 1) * w.rows)]
+                if i == row {
+                    #expect(outputs.allSatisfy { $0.isNaN }, "\(value) at row \(row) column \(column): outputs \(Array(outputs.prefix(4)))")
+                } else {
+                    #expect(zip(outputs, want[(i * w.rows)..<((i + 1) * w.rows)]).allSatisfy { $0.bitPattern == $1.bitPattern },
+                            "\(value) at row \(row) column \(column) changed row \(i)")
+                }
+            }
+        }
+    }
+
     /// Groups that straddle an activation block, odd groups and row-order views are not taken.
     @Test func refusesLayoutsItCannotSegment() {
         var rng = SplitMix64(seed: 3)

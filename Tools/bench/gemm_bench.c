@@ -1,6 +1,8 @@
 // gemm_bench.c: the avx2 int16 integer product (Sources/CKernels) next to OpenBLAS sgemm on the
 // same shape, interleaved, one thread, best of R rounds. Not a test: quote as measured.
-//   y[M×N] = x[M×K] · Wᵀ, W int8 codes (N×K) with per-row scales; sgemm gets the fp32 W' = q·s.
+//   y[M×N] = x[M×K] · Wᵀ, W int8 codes (N×K) with per-row scales, and the same product with W as
+//   int4 codes in groups of 32 columns (float16 scale per group, symmetric); sgemm gets the fp32
+//   W' = q·s of the int8 weight.
 // Built and run by gemm_bench.sh (clang, -O2, OpenBLAS from Debian).
 #include "ckernels.h"
 #include <math.h>
@@ -24,10 +26,17 @@ int main(int argc, char **argv) {
     for (long r = 0; r < N; r++) { ws[r] = 0.01f; for (long k = 0; k < K; k++) { codes[r * K + k] = (int8_t)(rand() % 255 - 127); wf[r * K + k] = codes[r * K + k] * ws[r]; } }
     for (long i = 0; i < M * K; i++) x[i] = rand() / (float)RAND_MAX - 0.5f;
     vlm_code_rows w = {VLM_CODES_INT8, N, K, codes, K, ws, NULL, K, NULL};
+    // int4, group 32: nibble n stands for n − 8; every scale 0.01 (0x211F in binary16).
+    uint8_t *nibbles = malloc(N * K / 2); uint16_t *hs = malloc(N * (K / 32) * 2);
+    for (long i = 0; i < N * K / 2; i++) nibbles[i] = (uint8_t)(rand() & 0xFF);
+    for (long i = 0; i < N * (K / 32); i++) hs[i] = 0x211F;
+    vlm_code_rows w4 = {VLM_CODES_INT4, N, K, nibbles, K / 2, hs, NULL, 32, NULL};
+    float *y4 = malloc(M * N * 4);
+    void *scratch4 = aligned_alloc(64, (vlm_i16_scratch_bytes(&w4) + 63) / 64 * 64);
     int16_t *q = aligned_alloc(64, (vlm_i16_packed_input_count(M, K) * 2 + 63) / 64 * 64);
     float *sx = malloc(vlm_i16_packed_scale_count(M, K) * 4);
     void *scratch = aligned_alloc(64, (vlm_i16_scratch_bytes(&w) + 63) / 64 * 64);
-    double best_i = 1e9, best_s = 1e9;
+    double best_i = 1e9, best_s = 1e9, best_4 = 1e9;
     for (int r = 0; r < rounds; r++) {
         double t = now();
         vlm_i16_pack_inputs_avx2(x, K, M, K, 0, M, q, sx);
@@ -36,12 +45,16 @@ int main(int argc, char **argv) {
         t = now();
         cblas_sgemm(101, 111, 112, M, N, K, 1.0f, x, K, wf, K, 0.0f, y2, N);
         t = now() - t; if (t < best_s) best_s = t;
+        t = now();
+        vlm_i16_pack_inputs_avx2(x, K, M, K, 0, M, q, sx);
+        vlm_i16_product_avx2(&w4, 0, (N + 15) / 16, q, sx, M, y4, N, scratch4);
+        t = now() - t; if (t < best_4) best_4 = t;
     }
     double dot = 0, na = 0, nb = 0;
     for (long i = 0; i < M * N; i++) { dot += (double)y[i] * y2[i]; na += (double)y[i] * y[i]; nb += (double)y2[i] * y2[i]; }
     const double ops = 2.0 * M * N * K;
     printf("{\"M\":%ld,\"K\":%ld,\"N\":%ld,\"threads\":1,\"openblas_core\":\"%s\",\"int16_avx2_s\":%.4f,\"int16_avx2_gops\":%.1f,"
-           "\"sgemm_s\":%.4f,\"sgemm_gflops\":%.1f,\"ratio_int16_over_sgemm\":%.2f,\"cosine\":%.9f}\n",
-           M, K, N, openblas_get_corename(), best_i, ops / best_i / 1e9, best_s, ops / best_s / 1e9, best_s / best_i, dot / sqrt(na * nb));
+           "\"int4_g32_avx2_s\":%.4f,\"int4_g32_avx2_gops\":%.1f,\"sgemm_s\":%.4f,\"sgemm_gflops\":%.1f,\"ratio_int16_over_sgemm\":%.2f,\"cosine\":%.9f}\n",
+           M, K, N, openblas_get_corename(), best_i, ops / best_i / 1e9, best_4, ops / best_4 / 1e9, best_s, ops / best_s / 1e9, best_s / best_i, dot / sqrt(na * nb));
     return 0;
 }

@@ -71,20 +71,85 @@ public enum WeightQuantizer {
                     raw.storeBytes(of: BrainFloat16.fromFloat(src[j]).littleEndian, toByteOffset: 2 * j, as: UInt16.self)
                 }
             }
-        case .int8:
-            let codes = raw.bindMemory(to: Int8.self, capacity: rows * columns)
+        case .int8, .int4:
+            let layout = RowLayout(columns: columns, scheme: scheme)
             Parallel.forEach(rows) { r in
-                let s = QuantizationFormulas.int8Row(src + r * columns, columns: columns, codes: codes + r * columns)
-                UnsafeMutableRawPointer(scales).storeBytes(of: s.bitPattern.littleEndian, toByteOffset: 4 * r, as: UInt32.self)
-            }
-        case .int4(let group, let asymmetric):
-            let stride = (columns + 1) / 2
-            let groupsPerRow = (columns + group - 1) / group
-            Parallel.forEach(rows) { r in
-                QuantizationFormulas.int4Row(src + r * columns, columns: columns, group: group, packed: data + r * stride,
-                                             scales: UnsafeMutableRawPointer(scales + 2 * r * groupsPerRow),
-                                             zeros: asymmetric ? zeros + r * groupsPerRow : nil)
+                _ = quantizeRows(src + r * columns, rows: 1, layout: layout, data: raw + r * layout.dataBytes,
+                                 scales: UnsafeMutableRawPointer(scales + r * layout.scaleBytes),
+                                 zeros: zeros + r * layout.zeroBytes)
             }
         }
+    }
+
+    /// Bytes one row takes in each section of an integer scheme.
+    public struct RowLayout: Sendable, Equatable {
+        public let columns: Int
+        public let scheme: QuantScheme
+        public let dataBytes: Int
+        public let scaleBytes: Int
+        public let zeroBytes: Int
+
+        /// - Precondition: `scheme` is int8 or int4.
+        public init(columns: Int, scheme: QuantScheme) {
+            precondition(scheme.isQuantized, "WeightQuantizer.RowLayout: \(scheme.name) is not an integer scheme")
+            let sizes = WeightQuantizer.sectionSizes(rows: 1, columns: columns, scheme: scheme)
+            self.columns = columns
+            self.scheme = scheme
+            (dataBytes, scaleBytes, zeroBytes) = sizes
+        }
+    }
+
+    /// `quantizeRows` for rows stored as bfloat16 (little-endian, any alignment, `layout.columns`
+    /// per row): symmetric int4 is quantized straight from the bf16 bits, other schemes widen each
+    /// row into `scratch` (room for `layout.columns` floats) first. The same bytes as widening the
+    /// rows and calling `quantizeRows`.
+    public static func quantizeRows(bf16 src: UnsafeRawPointer, rows: Int, layout: RowLayout, data: UnsafeMutableRawPointer,
+                                    scales: UnsafeMutableRawPointer, zeros: UnsafeMutableRawPointer?,
+                                    scratch: UnsafeMutablePointer<Float>) -> QuantizationStats {
+        let columns = layout.columns
+        if case .int4(let group, false) = layout.scheme, BFloat16RowKernels.takes(columns: columns, group: group) {
+            var stats = QuantizationStats()
+            for r in 0..<rows {
+                BFloat16RowKernels.int4SymmetricRow(src + 2 * r * columns, columns: columns, group: group,
+                                                    packed: (data + r * layout.dataBytes).bindMemory(to: UInt8.self, capacity: layout.dataBytes),
+                                                    scales: scales + r * layout.scaleBytes, scratch: scratch, stats: &stats)
+            }
+            return stats
+        }
+        var stats = QuantizationStats()
+        for r in 0..<rows {
+            let row = src + 2 * r * columns
+            for j in 0..<columns { scratch[j] = BrainFloat16.toFloat(row.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)) }
+            stats.merge(quantizeRows(scratch, rows: 1, layout: layout, data: data + r * layout.dataBytes, scales: scales + r * layout.scaleBytes,
+                                     zeros: zeros.map { $0 + r * layout.zeroBytes }))
+        }
+        return stats
+    }
+
+    /// Quantizes `rows` consecutive rows (row-major fp32, `layout.columns` each) of an int8 or int4
+    /// matrix into its sections, at `data`, `scales` and `zeros` (the first row's place in each;
+    /// `zeros` is only written for asymmetric int4). Runs on the calling thread, so a streaming
+    /// writer can quantize a tile of rows at a time; returns what it saw for the writer's checks.
+    public static func quantizeRows(_ w: UnsafePointer<Float>, rows: Int, layout: RowLayout, data: UnsafeMutableRawPointer,
+                                    scales: UnsafeMutableRawPointer, zeros: UnsafeMutableRawPointer?) -> QuantizationStats {
+        var stats = QuantizationStats()
+        let columns = layout.columns
+        for r in 0..<rows {
+            let row = w + r * columns
+            switch layout.scheme {
+            case .int8:
+                let codes = (data + r * layout.dataBytes).bindMemory(to: Int8.self, capacity: columns)
+                let s = QuantizationKernels.int8Row(row, columns: columns, codes: codes, stats: &stats)
+                scales.storeBytes(of: s.bitPattern.littleEndian, toByteOffset: 4 * r, as: UInt32.self)
+            case .int4(let group, let asymmetric):
+                let z = asymmetric ? zeros.map { ($0 + r * layout.zeroBytes).bindMemory(to: UInt8.self, capacity: layout.zeroBytes) } : nil
+                QuantizationKernels.int4Row(row, columns: columns, group: group,
+                                            packed: (data + r * layout.dataBytes).bindMemory(to: UInt8.self, capacity: layout.dataBytes),
+                                            scales: scales + r * layout.scaleBytes, zeros: z, stats: &stats)
+            case .f32, .f16, .bf16:
+                preconditionFailure("WeightQuantizer.quantizeRows: \(layout.scheme.name) is not an integer scheme")
+            }
+        }
+        return stats
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Process-wide parallelism settings and a chunked parallel loop on Dispatch's shared pool
 /// (no thread is spawned per call).
@@ -37,6 +38,28 @@ public enum Parallel {
                 let lo = count * chunk / t
                 let hi = count * (chunk + 1) / t
                 for i in lo..<hi { box.value(i) }
+            }
+        }
+    }
+
+    /// Calls `body(i)` for every i in 0..<count on up to `threadCount` threads, each thread taking
+    /// the lowest index not yet taken — for tasks of uneven cost (e.g. writing one tile while
+    /// quantizing the next). With one thread, in index order.
+    public static func forEachClaimed(_ count: Int, _ body: (Int) -> Void) {
+        let t = min(threadCount, count)
+        if t <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        let next = Mutex(0)
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: t) { _ in
+                while true {
+                    let i = next.withLock { n in defer { n += 1 }; return n }
+                    if i >= count { return }
+                    box.value(i)
+                }
             }
         }
     }

@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -21,6 +22,16 @@ public final class AtomicFileWriter {
     private var committed = false
     /// Bytes written so far (including buffered ones).
     public private(set) var bytesWritten: Int = 0
+    /// Bytes handed to the kernel so far, and the end of the range whose writeback was started.
+    private var flushedBytes = 0
+    private var writebackStart = 0
+    /// Writeback of flushed bytes is started every this many bytes, so that it overlaps the work
+    /// that produces the rest and `commit()`'s fsync finds little left to do.
+    private let writebackInterval = 64 << 20
+    /// Where the writeback requests wait for the disk (not on the writing thread).
+    private let writeback = DispatchQueue(label: "vlmembed.atomic-file-writeback")
+    /// The ranges whose writeback was started, in order.
+    private var writebackRanges: [Range<Int>] = []
 
     public init(destination: String) throws {
         self.destination = destination
@@ -38,10 +49,13 @@ public final class AtomicFileWriter {
     /// Appends bytes.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         bytesWritten += bytes.count
-        if buffer.count + bytes.count > bufferLimit {
+        // Large writes (a streaming writer's tiles) go straight to the file, not through the buffer.
+        if buffer.count + bytes.count > bufferLimit || bytes.count >= bufferLimit / 4 {
             try flush()
-            if bytes.count >= bufferLimit {
+            if bytes.count >= bufferLimit / 4 {
                 try writeAll(bytes)
+                flushedBytes += bytes.count
+                startWritebackIfDue()
                 return
             }
         }
@@ -68,6 +82,7 @@ public final class AtomicFileWriter {
     /// Flushes, fsyncs and renames the temporary over the destination.
     public func commit() throws {
         try flush()
+        writeback.sync {}
         if fsync(fd) != 0 {
             let e = String(cString: strerror(errno))
             abort()
@@ -89,6 +104,7 @@ public final class AtomicFileWriter {
 
     /// Discards the temporary file; the destination is untouched.
     public func abort() {
+        writeback.sync {}  // no writeback request may outlive the descriptor
         if fd >= 0 { close(fd); fd = -1 }
         if !committed { unlink(temporaryPath) }
     }
@@ -100,6 +116,31 @@ public final class AtomicFileWriter {
         let pending = buffer
         buffer.removeAll(keepingCapacity: true)
         try pending.withUnsafeBytes { try writeAll($0) }
+        flushedBytes += pending.count
+        startWritebackIfDue()
+    }
+
+    /// Asks the kernel to start writing back what was flushed since the last call, every
+    /// `writebackInterval` bytes, and to drop from the page cache the range two intervals back,
+    /// which has been written back by then. POSIX_FADV_DONTNEED does both: it starts writeback of
+    /// dirty pages and evicts clean ones (pages still dirty or under writeback stay). Submitting
+    /// writeback can wait for the device queue, so the calls run on `writeback`, not here.
+    /// Evicting the file's own written pages keeps free memory for the pages still to be written:
+    /// with the page cache full (say, of the checkpoint being converted), each new page would
+    /// otherwise be reclaimed from elsewhere, which costs more than copying the data. Only hints:
+    /// failures are ignored, `commit()` still fsyncs.
+    private func startWritebackIfDue() {
+        guard flushedBytes - writebackStart >= writebackInterval else { return }
+        #if os(Linux)
+        let fd = self.fd, start = off_t(writebackStart), length = off_t(flushedBytes - writebackStart)
+        let settled = writebackRanges.count >= 2 ? writebackRanges[writebackRanges.count - 2] : nil
+        writeback.async {
+            _ = posix_fadvise(fd, start, length, POSIX_FADV_DONTNEED)
+            if let settled { _ = posix_fadvise(fd, off_t(settled.lowerBound), off_t(settled.count), POSIX_FADV_DONTNEED) }
+        }
+        #endif
+        writebackRanges.append(writebackStart..<flushedBytes)
+        writebackStart = flushedBytes
     }
 
     /// Writes every byte, appending (`offset` nil) or at a position; retries on EINTR.

@@ -1,41 +1,55 @@
+import CSHA256
+
 /// SHA-256 (FIPS 180-4), incremental. Used for tensor and bundle checksums.
+///
+/// Whole blocks go to the C block function (`CSHA256`), which uses the x86 SHA extensions when
+/// the processor has them and a portable implementation otherwise.
 public struct SHA256: Sendable {
     private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
+    private let implementation: Implementation
 
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
+    /// Which block function compresses the data (tests compare them).
+    enum Implementation: Sendable {
+        /// The fastest the processor supports.
+        case best
+        /// Plain C, any processor.
+        case portable
+    }
 
-    public init() { pending.reserveCapacity(64) }
+    public init() { self.init(implementation: .best) }
+
+    init(implementation: Implementation) {
+        self.implementation = implementation
+        pending.reserveCapacity(64)
+    }
+
+    /// True when whole blocks are compressed with the processor's SHA instructions.
+    public static var isAccelerated: Bool { vlm_sha256_accelerated() != 0 }
 
     /// Feeds bytes.
     public mutating func update(_ data: UnsafeRawBufferPointer) {
+        guard let base = data.baseAddress, data.count > 0 else { return }
         length &+= UInt64(data.count)
         var i = 0
         if !pending.isEmpty {
             let take = min(64 - pending.count, data.count)
-            pending.append(contentsOf: data[0..<take])
+            pending.append(contentsOf: UnsafeRawBufferPointer(start: base, count: take))
             i = take
             if pending.count == 64 {
-                pending.withUnsafeBytes { compress($0.baseAddress!) }
+                let block = pending
+                block.withUnsafeBytes { compress($0.baseAddress.unsafelyUnwrapped, blocks: 1) }
                 pending.removeAll(keepingCapacity: true)
             }
         }
-        while i + 64 <= data.count {
-            compress(data.baseAddress! + i)
-            i += 64
+        let blocks = (data.count - i) / 64
+        if blocks > 0 {
+            compress(base + i, blocks: blocks)
+            i += blocks * 64
         }
-        if i < data.count { pending.append(contentsOf: data[i...]) }
+        if i < data.count { pending.append(contentsOf: UnsafeRawBufferPointer(start: base + i, count: data.count - i)) }
     }
 
     public mutating func update(_ bytes: [UInt8]) {
@@ -49,11 +63,9 @@ public struct SHA256: Sendable {
         tail.append(0x80)
         while tail.count % 64 != 56 { tail.append(0) }
         for s in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(s))) }
-        tail.withUnsafeBytes { buf in
-            var o = 0
-            while o < buf.count { compress(buf.baseAddress! + o); o += 64 }
-        }
+        tail.withUnsafeBytes { compress($0.baseAddress.unsafelyUnwrapped, blocks: $0.count / 64) }
         var out: [UInt8] = []
+        out.reserveCapacity(32)
         for w in [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7] {
             out += [UInt8(w >> 24), UInt8(truncatingIfNeeded: w >> 16), UInt8(truncatingIfNeeded: w >> 8), UInt8(truncatingIfNeeded: w)]
         }
@@ -76,33 +88,18 @@ public struct SHA256: Sendable {
         digest.map { String($0, radix: 16).leftPadded(2) }.joined()
     }
 
-    private mutating func compress(_ p: UnsafeRawPointer) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            for t in 0..<16 { w[t] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self)) }
-            for t in 16..<64 {
-                let s0 = w[t - 15].rotr(7) ^ w[t - 15].rotr(18) ^ (w[t - 15] >> 3)
-                let s1 = w[t - 2].rotr(17) ^ w[t - 2].rotr(19) ^ (w[t - 2] >> 10)
-                w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+    /// Compresses `blocks` whole 64-byte blocks at `p` into the state.
+    private mutating func compress(_ p: UnsafeRawPointer, blocks: Int) {
+        let implementation = self.implementation
+        withUnsafeMutableBytes(of: &h) { state in
+            let words = state.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt32.self)
+            let bytes = p.assumingMemoryBound(to: UInt8.self)
+            switch implementation {
+            case .best: vlm_sha256_blocks(words, bytes, blocks)
+            case .portable: vlm_sha256_blocks_portable(words, bytes, blocks)
             }
-            var (a, b, c, d, e, f, g, hh) = h
-            SHA256.k.withUnsafeBufferPointer { k in
-                for t in 0..<64 {
-                    let S1 = e.rotr(6) ^ e.rotr(11) ^ e.rotr(25)
-                    let ch = (e & f) ^ (~e & g)
-                    let t1 = hh &+ S1 &+ ch &+ k[t] &+ w[t]
-                    let S0 = a.rotr(2) ^ a.rotr(13) ^ a.rotr(22)
-                    let maj = (a & b) ^ (a & c) ^ (b & c)
-                    let t2 = S0 &+ maj
-                    hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
-                }
-            }
-            h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
         }
     }
-}
-
-extension UInt32 {
-    @inline(__always) fileprivate func rotr(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
 }
 
 extension String {

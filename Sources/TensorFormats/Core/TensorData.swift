@@ -30,6 +30,13 @@ public struct TensorData: @unchecked Sendable {
         file.releaseResidentPages(bytes)
     }
 
+    /// `releaseResidentPages()` for the pages under bytes `range` of this tensor (a streaming
+    /// writer's tile); pages shared with neighbouring bytes are dropped too and fault back.
+    public func releaseResidentPages(bytes range: Range<Int>) {
+        guard let file = owner as? MappedFile, range.lowerBound >= 0, range.upperBound <= bytes.count else { return }
+        file.releaseResidentPages(UnsafeRawBufferPointer(rebasing: bytes[range]))
+    }
+
     /// The values as f32: plain dtypes are converted, ggml blocks dequantized.
     /// Integer and boolean tensors convert to their numeric value.
     public func floats() throws -> [Float] {
