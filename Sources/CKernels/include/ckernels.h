@@ -67,4 +67,22 @@ void vlm_i16_product_avx2(const vlm_code_rows *w, int64_t panel_begin, int64_t p
                           const int16_t *q, const float *sx, int64_t n,
                           float *y, int64_t ldy, void *scratch);
 
+/// Keys per block of the blocked attention.
+#define VLM_ATTN_KEYS 64
+/// The most query rows one `vlm_attention_rows_avx2` call takes (a multiple of 4).
+#define VLM_ATTN_SPAN 128
+
+/// Bytes of scratch one caller of `vlm_attention_rows_avx2` needs for heads of `head_dim`.
+int64_t vlm_attention_scratch_bytes(int64_t head_dim);
+
+/// Scaled dot-product attention of query rows [first, first + rows) (rows ≤ VLM_ATTN_SPAN) of one
+/// head against keys/values 0..<length (with `causal`, row i sees keys 0...i only): writes
+/// out[i·out_stride + c] = Σ_j softmax_j(scale · q_i·k_j) · v_j[c] for c < head_dim. q, k, v point at
+/// the head's first column (row strides q_stride, kv_stride). Blocked, with an online softmax in
+/// fp32: the score matrix is never built; `scratch` needs `vlm_attention_scratch_bytes(head_dim)`
+/// bytes (any alignment). Requires AVX2 and FMA.
+void vlm_attention_rows_avx2(const float *q, int64_t q_stride, const float *k, const float *v, int64_t kv_stride,
+                             float *out, int64_t out_stride, int64_t first, int64_t rows, int64_t length,
+                             int64_t head_dim, float scale, int32_t causal, void *scratch);
+
 #endif

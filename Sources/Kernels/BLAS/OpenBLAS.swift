@@ -6,8 +6,11 @@ import Glibc
 ///
 /// Loading lazily lets us set `OPENBLAS_CORETYPE` before the library initialises: Debian's
 /// OpenBLAS 0.3.21 misdetects recent AVX-512 Xeons as "Prescott" and runs sgemm about 5× slower.
-/// When the variable is unset and the CPU has AVX-512, we set it to `SkylakeX`. A user's own
-/// setting is respected. Without OpenBLAS a portable (slow) Swift GEMM is used.
+/// When the variable is unset and the CPU has AVX-512, we set it to `SkylakeX`. Likewise
+/// `OPENBLAS_THREAD_TIMEOUT=4`: OpenBLAS's workers otherwise spin (sched_yield) for about 2²⁸
+/// cycles after each threaded GEMM, taking turns on the cores our own kernel threads need next
+/// (attention's GEMMs are followed by the integer product). A user's own settings are respected.
+/// Without OpenBLAS a portable (slow) Swift GEMM is used.
 public enum BLAS {
     public enum Transpose: Int32 { case no = 111, yes = 112 }
 
@@ -26,6 +29,7 @@ public enum BLAS {
         if getenv("OPENBLAS_CORETYPE") == nil && CPUFeatures.current.hasAVX512 {
             setenv("OPENBLAS_CORETYPE", "SkylakeX", 0)
         }
+        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0)
         let names = ["libopenblas.so.0", "libopenblas.so", "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
                      "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0"]
         for name in names {

@@ -44,21 +44,32 @@ public enum Parallel {
 
     /// Calls `body(i)` for every i in 0..<count on up to `threadCount` threads, each thread taking
     /// the lowest index not yet taken — for tasks of uneven cost (e.g. writing one tile while
-    /// quantizing the next). With one thread, in index order.
+    /// quantizing the next), or on a shared machine, where a thread that loses its core claims
+    /// fewer tasks instead of holding the others up. With one thread, in index order.
     public static func forEachClaimed(_ count: Int, _ body: (Int) -> Void) {
+        forEachClaimed(count, state: {}) { _, i in body(i) }
+    }
+
+    /// `forEachClaimed` with per-thread state: every participating thread calls `makeState()` once
+    /// (say, to allocate its scratch), then `body(&state, i)` for each index it claims.
+    public static func forEachClaimed<State>(_ count: Int, state makeState: () -> State, _ body: (inout State, Int) -> Void) {
         let t = min(threadCount, count)
         if t <= 1 {
-            for i in 0..<count { body(i) }
+            var state = makeState()
+            for i in 0..<count { body(&state, i) }
             return
         }
         let next = Mutex(0)
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: t) { _ in
-                while true {
-                    let i = next.withLock { n in defer { n += 1 }; return n }
-                    if i >= count { return }
-                    box.value(i)
+        withoutActuallyEscaping(makeState) { makeState in
+            withoutActuallyEscaping(body) { body in
+                let make = UncheckedSendable(makeState), box = UncheckedSendable(body)
+                DispatchQueue.concurrentPerform(iterations: t) { _ in
+                    var state = make.value()
+                    while true {
+                        let i = next.withLock { n in defer { n += 1 }; return n }
+                        if i >= count { return }
+                        box.value(&state, i)
+                    }
                 }
             }
         }

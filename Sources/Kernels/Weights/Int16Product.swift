@@ -62,15 +62,17 @@ enum Int16Product {
                                      Int64(t0 * tile), Int64(min(n, t1 * tile)), q, scales)
         }
 
+        // Threads claim runs of panels (about 8 per thread), so that one that loses its core on a
+        // shared machine does fewer, rather than holding the others up at the end.
         let panels = (Int(codes.rows) + panel - 1) / panel
-        let chunks = min(Parallel.threadCount, panels)
+        let threads = min(Parallel.threadCount, panels)
+        let run = threads <= 1 ? panels : max(1, panels / (threads * 8))
+        let runs = (panels + run - 1) / run
         let scratchBytes = Int(withUnsafePointer(to: codes) { vlm_i16_scratch_bytes($0) })
-        Parallel.forEach(chunks) { c in
-            let p0 = panels * c / chunks, p1 = panels * (c + 1) / chunks
-            let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
-            defer { scratch.deallocate() }
+        Parallel.forEachClaimed(runs, state: { ScratchBuffer(byteCount: scratchBytes) }) { scratch, c in
+            let p0 = c * run, p1 = min(panels, p0 + run)
             withUnsafePointer(to: codes) { w in
-                vlm_i16_product_avx2(w, Int64(p0), Int64(p1), q, scales, Int64(n), y, Int64(ldy), scratch)
+                vlm_i16_product_avx2(w, Int64(p0), Int64(p1), q, scales, Int64(n), y, Int64(ldy), scratch.pointer)
             }
         }
     }

@@ -17,7 +17,7 @@ enum GGUFTwins {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             p.arguments = ["xz", "-dc", folder + "/" + name]
-            FileManager.default.createFile(atPath: out, contents: nil)
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
             p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
             try p.run()
             p.waitUntilExit()
