@@ -58,7 +58,7 @@ bench: build tools-venv
 	bash Tools/bench/run_preprocess_bench.sh
 	bash Tools/bench/engines_bench.sh $(BENCH_ENGINES_ARGS)
 	bash Tools/bench/image_bench.sh
-	bash Tools/bench/gemm_bench.sh
+	bash Tools/bench/kernel_bench.sh
 	BENCH_Q8=0 bash Tools/bench/convert_bench.sh
 
 # The engines table alone; `make bench-engines BENCH_ENGINES_ARGS=--quick` takes ~10 min

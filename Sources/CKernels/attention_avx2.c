@@ -61,6 +61,38 @@ static inline __m256 lanes_below(int64_t j0, int64_t n) {
     return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)n), index));
 }
 
+/// Transposes the 8 × 8 floats in r (r[t] becomes what was column t).
+static inline void transpose_8x8(__m256 r[8]) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20); r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20); r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31); r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/// kt[d·VLM_ATTN_KEYS + j] = key j's column d for j < count, 0 for count ≤ j < padded (a multiple
+/// of 8): 8 × 8 blocks through registers, leftover columns one at a time.
+static void pack_keys_transposed(const float *k, int64_t kv_stride, int64_t count, int64_t padded, int64_t head_dim, float *kt) {
+    for (int64_t j0 = 0; j0 < padded; j0 += 8) {
+        int64_t d0 = 0;
+        for (; d0 + 8 <= head_dim; d0 += 8) {
+            __m256 r[8];
+            for (int t = 0; t < 8; t++) r[t] = j0 + t < count ? _mm256_loadu_ps(k + (j0 + t) * kv_stride + d0) : _mm256_setzero_ps();
+            transpose_8x8(r);
+            for (int t = 0; t < 8; t++) _mm256_store_ps(kt + (d0 + t) * VLM_ATTN_KEYS + j0, r[t]);
+        }
+        for (int64_t d = d0; d < head_dim; d++)
+            for (int t = 0; t < 8; t++) kt[d * VLM_ATTN_KEYS + j0 + t] = j0 + t < count ? k[(j0 + t) * kv_stride + d] : 0.0f;
+    }
+}
+
 /// s[r][j] = scale · q_r · kt[·][j] for the 4 rows `q` and keys [0, keys) (a multiple of 16).
 static void group_scores(const float *const q[4], const float *kt, int64_t head_dim, int64_t keys, float scale, float *s) {
     const __m256 sc = _mm256_set1_ps(scale);
@@ -171,16 +203,12 @@ void vlm_attention_rows_avx2(const float *q, int64_t q_stride, const float *k, c
         const int64_t count = key_end - start < VLM_ATTN_KEYS ? key_end - start : VLM_ATTN_KEYS;
         const int64_t padded = round_up(count, 16);
         // Keys transposed and values as rows; padding keys are zero (weight 0 × value 0).
+        pack_keys_transposed(k + start * kv_stride, kv_stride, count, padded, head_dim, kt);
         for (int64_t j = 0; j < count; j++) {
-            const float *kr = k + (start + j) * kv_stride, *vr = v + (start + j) * kv_stride;
-            for (int64_t d = 0; d < head_dim; d++) kt[d * VLM_ATTN_KEYS + j] = kr[d];
-            memcpy(vb + j * w, vr, (size_t)head_dim * sizeof(float));
+            memcpy(vb + j * w, v + (start + j) * kv_stride, (size_t)head_dim * sizeof(float));
             memset(vb + j * w + head_dim, 0, (size_t)(w - head_dim) * sizeof(float));
         }
-        for (int64_t j = count; j < padded; j++) {
-            for (int64_t d = 0; d < head_dim; d++) kt[d * VLM_ATTN_KEYS + j] = 0.0f;
-            memset(vb + j * w, 0, (size_t)w * sizeof(float));
-        }
+        for (int64_t j = count; j < padded; j++) memset(vb + j * w, 0, (size_t)w * sizeof(float));
         for (int64_t g = 0; g < rows; g += 4) {
             const int64_t last = (g + 4 < rows ? g + 4 : rows) - 1;  // the group's last row (span index)
             if (causal && start > first + last) continue;           // no row of this group sees the block yet

@@ -3,7 +3,7 @@
 //   y[M×N] = x[M×K] · Wᵀ, W int8 codes (N×K) with per-row scales, and the same product with W as
 //   int4 codes in groups of 32 columns (float16 scale per group, symmetric); sgemm gets the fp32
 //   W' = q·s of the int8 weight.
-// Built and run by gemm_bench.sh (clang, -O2, OpenBLAS from Debian).
+// Built and run by kernel_bench.sh (clang, -O2, OpenBLAS from Debian).
 #include "ckernels.h"
 #include <math.h>
 #include <stdio.h>
