@@ -45,8 +45,8 @@ def decoder_tensors(checkpoint):
     return [(os.path.join(checkpoint, weight_map[n]), n) for n in names]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def common_arguments(ap):
+    """The options every PyTorch bench takes (checkpoint, tokens, threads, dtype, memory margin, seed)."""
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--tokens", type=int, required=True)
     ap.add_argument("--threads", type=int, required=True)
@@ -54,27 +54,43 @@ def main():
     ap.add_argument("--margin-gb", type=float, default=1.5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--any-version", action="store_true")
-    a = ap.parse_args()
 
+
+def pinned_torch(a, tool):
+    """Imports torch, checks the pinned versions (torch 2.15.0, transformers 4.52.3; exits otherwise
+    unless --any-version), sets the thread count; returns (torch, versions, torch dtype)."""
     import torch
     import transformers
-    from safetensors import safe_open
-    from transformers.models.phi3.configuration_phi3 import Phi3Config
-    from transformers.models.phi3.modeling_phi3 import Phi3Model, Phi3RotaryEmbedding
-
     versions = {"torch": torch.__version__, "transformers": transformers.__version__}
     if not a.any_version and (not torch.__version__.startswith("2.15.0") or transformers.__version__ != "4.52.3"):
-        sys.exit(f"torch_decoder_bench: pinned torch 2.15.0 + transformers 4.52.3, found {versions} (--any-version to run anyway)")
+        sys.exit(f"{tool}: pinned torch 2.15.0 + transformers 4.52.3, found {versions} (--any-version to run anyway)")
     torch.set_num_threads(a.threads)
-    dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[a.dtype]
+    return torch, versions, {"bf16": torch.bfloat16, "fp32": torch.float32}[a.dtype]
 
-    with open(os.path.join(a.checkpoint, "config.json")) as f:
-        cfg = json.load(f)
+
+def phi3_text_config(cfg):
+    """transformers' Phi3Config (sdpa attention) from a Phi-3-V config.json dict, without its vision keys."""
+    from transformers.models.phi3.configuration_phi3 import Phi3Config
+    cfg = dict(cfg)
     for key in ("embd_layer", "img_processor", "vision_config", "auto_map", "architectures", "model_type",
                 "_name_or_path", "_vlmembed_synthetic", "transformers_version", "torch_dtype"):
         cfg.pop(key, None)
     config = Phi3Config(**cfg)
     config._attn_implementation = "sdpa"
+    return config
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    common_arguments(ap)
+    a = ap.parse_args()
+
+    torch, versions, dtype = pinned_torch(a, "torch_decoder_bench")
+    from safetensors import safe_open
+    from transformers.models.phi3.modeling_phi3 import Phi3Model, Phi3RotaryEmbedding
+
+    with open(os.path.join(a.checkpoint, "config.json")) as f:
+        config = phi3_text_config(json.load(f))
 
     by_shard = {}
     for shard, name in decoder_tensors(a.checkpoint):

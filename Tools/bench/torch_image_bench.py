@@ -30,7 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_decoder_bench import decoder_tensors, mem_available_gb  # noqa: E402
+from torch_decoder_bench import common_arguments, decoder_tensors, mem_available_gb, phi3_text_config, pinned_torch  # noqa: E402
 
 TOWER = "model.vision_embed_tokens.img_processor.vision_model."
 PROJ = "model.vision_embed_tokens.img_projection."
@@ -38,28 +38,14 @@ PROJ = "model.vision_embed_tokens.img_projection."
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--checkpoint", required=True)
-    ap.add_argument("--tokens", type=int, required=True)
+    common_arguments(ap)
     ap.add_argument("--crops", type=int, required=True)
-    ap.add_argument("--threads", type=int, required=True)
-    ap.add_argument("--dtype", choices=["bf16", "fp32"], required=True)
-    ap.add_argument("--margin-gb", type=float, default=1.5)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--any-version", action="store_true")
     a = ap.parse_args()
 
-    import torch
-    import transformers
+    torch, versions, dtype = pinned_torch(a, "torch_image_bench")
     from safetensors import safe_open
     from transformers import CLIPVisionConfig, CLIPVisionModel
-    from transformers.models.phi3.configuration_phi3 import Phi3Config
     from transformers.models.phi3.modeling_phi3 import Phi3Model, Phi3RotaryEmbedding
-
-    versions = {"torch": torch.__version__, "transformers": transformers.__version__}
-    if not a.any_version and (not torch.__version__.startswith("2.15.0") or transformers.__version__ != "4.52.3"):
-        sys.exit(f"torch_image_bench: pinned torch 2.15.0 + transformers 4.52.3, found {versions} (--any-version to run anyway)")
-    torch.set_num_threads(a.threads)
-    dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[a.dtype]
 
     with open(os.path.join(a.checkpoint, "config.json")) as f:
         cfg = json.load(f)
@@ -67,11 +53,7 @@ def main():
     vision_cfg.pop("model_type", None)
     vision_config = CLIPVisionConfig(**vision_cfg)
     vision_config._attn_implementation = "sdpa"
-    for key in ("embd_layer", "img_processor", "vision_config", "auto_map", "architectures", "model_type",
-                "_name_or_path", "_vlmembed_synthetic", "transformers_version", "torch_dtype"):
-        cfg.pop(key, None)
-    config = Phi3Config(**cfg)
-    config._attn_implementation = "sdpa"
+    config = phi3_text_config(cfg)
 
     with open(os.path.join(a.checkpoint, "model.safetensors.index.json")) as f:
         weight_map = json.load(f)["weight_map"]
