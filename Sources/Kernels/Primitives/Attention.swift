@@ -52,13 +52,13 @@ public enum Attention {
         let spans = (length + span - 1) / span
         let scratchBytes = Int(vlm_attention_scratch_bytes(Int64(headDim)))
         let qp = UncheckedSendable(q), kp = UncheckedSendable(k), vp = UncheckedSendable(v), op = UncheckedSendable(out)
-        Parallel.forEachClaimed(heads * spans, state: { ScratchBuffer(byteCount: scratchBytes) }) { scratch, item in
+        Parallel.forEachClaimed(heads * spans, state: { FloatBuffer(count: (scratchBytes + 3) / 4) }) { scratch, item in
             let h = item % heads, s = causal ? spans - 1 - item / heads : item / heads
             let first = s * span, kh = h / group
             vlm_attention_rows_avx2(qp.value + h * headDim, Int64(qStride), kp.value + kh * headDim, vp.value + kh * headDim,
                                     Int64(kvStride), op.value + h * headDim, Int64(qStride), Int64(first),
                                     Int64(min(span, length - first)), Int64(length), Int64(headDim), scale,
-                                    causal ? 1 : 0, scratch.pointer)
+                                    causal ? 1 : 0, UnsafeMutableRawPointer(scratch.pointer))
         }
     }
 

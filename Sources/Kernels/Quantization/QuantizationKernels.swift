@@ -16,6 +16,22 @@ enum QuantizationKernels {
     static let magic: Float = 12_582_912
     static let magicBits: UInt32 = 0x4B40_0000
 
+    /// The symmetric scale max|w| / `levels` of `count` values (max|w| folded into `stats`), or nil
+    /// when the vector kernels cannot take them: a non-finite value (noted in `stats`) or a scale
+    /// that is zero, subnormal or infinite. Then the scalar formula handles them.
+    @inline(__always)
+    static func symmetricScale(_ raw: UnsafeRawPointer, count: Int, levels: Float, stats: inout QuantizationStats) -> Float? {
+        let (lo, hi, sum) = range(raw, count: count, start: 0)
+        let m = -lo > hi ? -lo : hi
+        stats.maxMagnitude = m > stats.maxMagnitude ? m : stats.maxMagnitude
+        let scale = m / levels
+        guard sum.isFinite, isNormal(scale) else {
+            if !sum.isFinite { stats.mayBeNonFinite = true }
+            return nil
+        }
+        return scale
+    }
+
     // MARK: - int8
 
     /// int8, one row; the same bytes and scale as `QuantizationFormulas.int8Row`, plus statistics.
@@ -25,12 +41,7 @@ enum QuantizationKernels {
             return QuantizationFormulas.int8Row(w, columns: columns, codes: codes)
         }
         let raw = UnsafeRawPointer(w)
-        let (lo, hi, sum) = range(raw, count: columns, start: 0)
-        let m = -lo > hi ? -lo : hi
-        stats.maxMagnitude = m > stats.maxMagnitude ? m : stats.maxMagnitude
-        let scale = m / 127
-        guard sum.isFinite, isNormal(scale) else {
-            if !sum.isFinite { stats.mayBeNonFinite = true }
+        guard let scale = symmetricScale(raw, count: columns, levels: 127, stats: &stats) else {
             return QuantizationFormulas.int8Row(w, columns: columns, codes: codes)
         }
         let d = F4(repeating: scale)
@@ -119,12 +130,7 @@ enum QuantizationKernels {
     static func symmetricGroup(_ w: UnsafePointer<Float>, count: Int, packed: UnsafeMutablePointer<UInt8>,
                                scale out: UnsafeMutableRawPointer, stats: inout QuantizationStats) {
         let raw = UnsafeRawPointer(w)
-        let (lo, hi, sum) = range(raw, count: count, start: 0)
-        let m = -lo > hi ? -lo : hi
-        stats.maxMagnitude = m > stats.maxMagnitude ? m : stats.maxMagnitude
-        let scale = m / 7
-        guard sum.isFinite, isNormal(scale) else {
-            if !sum.isFinite { stats.mayBeNonFinite = true }
+        guard let scale = symmetricScale(raw, count: count, levels: 7, stats: &stats) else {
             QuantizationFormulas.int4Row(w, columns: count, group: count, packed: packed, scales: out, zeros: nil)
             return
         }

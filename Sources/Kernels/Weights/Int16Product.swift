@@ -69,10 +69,10 @@ enum Int16Product {
         let run = threads <= 1 ? panels : max(1, panels / (threads * 8))
         let runs = (panels + run - 1) / run
         let scratchBytes = Int(withUnsafePointer(to: codes) { vlm_i16_scratch_bytes($0) })
-        Parallel.forEachClaimed(runs, state: { ScratchBuffer(byteCount: scratchBytes) }) { scratch, c in
+        Parallel.forEachClaimed(runs, state: { FloatBuffer(count: (scratchBytes + 3) / 4) }) { scratch, c in
             let p0 = c * run, p1 = min(panels, p0 + run)
             withUnsafePointer(to: codes) { w in
-                vlm_i16_product_avx2(w, Int64(p0), Int64(p1), q, scales, Int64(n), y, Int64(ldy), scratch.pointer)
+                vlm_i16_product_avx2(w, Int64(p0), Int64(p1), q, scales, Int64(n), y, Int64(ldy), UnsafeMutableRawPointer(scratch.pointer))
             }
         }
     }
