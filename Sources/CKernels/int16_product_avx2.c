@@ -7,6 +7,7 @@
 // added to a float accumulator. Registers hold a tile of 6 input rows × 16 weight rows.
 #include "include/ckernels.h"
 #include "code_panels.h"
+#include "panel_tiles_avx2.h"
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -71,27 +72,6 @@ void vlm_i16_pack_inputs_avx2(const float *x, int64_t ldx, int64_t rows, int64_t
     }
 }
 
-/// Stores 8 rows × 8 column pairs: `v[r]` holds row r's 8 pairs (two int16 each); writes pair p of
-/// row r at `dst + p·32 + 2r` (int16 units): an 8×8 transpose of int32 lanes.
-static inline __attribute__((always_inline)) void store_pairs_8x8(const __m256i v[8], int16_t *dst) {
-    __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
-    __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
-    __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
-    __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
-    __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
-    __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
-    __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
-    __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
-    _mm256_store_si256((__m256i *)(dst + 0 * 32), _mm256_permute2x128_si256(u0, u4, 0x20));
-    _mm256_store_si256((__m256i *)(dst + 1 * 32), _mm256_permute2x128_si256(u1, u5, 0x20));
-    _mm256_store_si256((__m256i *)(dst + 2 * 32), _mm256_permute2x128_si256(u2, u6, 0x20));
-    _mm256_store_si256((__m256i *)(dst + 3 * 32), _mm256_permute2x128_si256(u3, u7, 0x20));
-    _mm256_store_si256((__m256i *)(dst + 4 * 32), _mm256_permute2x128_si256(u0, u4, 0x31));
-    _mm256_store_si256((__m256i *)(dst + 5 * 32), _mm256_permute2x128_si256(u1, u5, 0x31));
-    _mm256_store_si256((__m256i *)(dst + 6 * 32), _mm256_permute2x128_si256(u2, u6, 0x31));
-    _mm256_store_si256((__m256i *)(dst + 7 * 32), _mm256_permute2x128_si256(u3, u7, 0x31));
-}
-
 /// The int8 and Q8_0 panels with 16 rows and a multiple of 16 columns, vectorised (same bytes as
 /// `vlm_pack_panel`); returns 0 (and writes nothing) for any other panel.
 static int pack_panel_int8_avx2(const vlm_code_rows *w, int64_t panel, int16_t *codes, float *scales) {
@@ -123,7 +103,7 @@ static int pack_panel_int8_avx2(const vlm_code_rows *w, int64_t panel, int16_t *
             }
             __m256i v[8];
             for (int r = 0; r < 8; r++) v[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)src[r]));
-            store_pairs_8x8(v, codes + (k / 2) * 32 + 16 * half);
+            vlm_store_dwords_8x8(v, codes + (k / 2) * 32 + 16 * half, 64);
         }
     }
     return 1;
@@ -161,7 +141,7 @@ static int pack_panel_int4_avx2(const vlm_code_rows *w, int64_t panel, int16_t *
                 const __m256i hi = _mm256_sub_epi32(_mm256_srli_epi32(b, 4), off);
                 v[r] = _mm256_or_si256(_mm256_and_si256(lo, mask16), _mm256_slli_epi32(hi, 16));
             }
-            store_pairs_8x8(v, codes + (k / 2) * 32 + 16 * half);
+            vlm_store_dwords_8x8(v, codes + (k / 2) * 32 + 16 * half, 64);
         }
     }
     return 1;
@@ -202,18 +182,7 @@ static inline __attribute__((always_inline)) void tile(
             }
         }
     }
-    for (int m = 0; m < mr; m++) {
-        float *out = y + m * ldy;
-        if (valid == VLM_I16_PANEL) {
-            _mm256_storeu_ps(out, f[2 * m]);
-            _mm256_storeu_ps(out + 8, f[2 * m + 1]);
-        } else {
-            float tmp[16];
-            _mm256_storeu_ps(tmp, f[2 * m]);
-            _mm256_storeu_ps(tmp + 8, f[2 * m + 1]);
-            for (int64_t c = 0; c < valid; c++) out[c] = tmp[c];
-        }
-    }
+    vlm_store_tile_rows(f, mr, y, ldy, valid);
 }
 
 void vlm_i16_product_avx2(const vlm_code_rows *w, int64_t panel_begin, int64_t panel_end,

@@ -15,9 +15,10 @@ enum CLI {
         // instead of killing the process mid-file.
         signal(SIGXFSZ, SIG_IGN)
         do {
-            // A bad VLMEMBED_ISA is refused before any work starts (kernels would otherwise use
-            // the best path this CPU has).
+            // A bad VLMEMBED_ISA or VLMEMBED_INT4_INPUTS is refused before any work starts
+            // (kernels would otherwise use the best path this CPU has, and int16 inputs).
             _ = try KernelISA.resolve(environment: getenv("VLMEMBED_ISA").map { String(cString: $0) })
+            _ = try Int4Inputs.resolve(environment: getenv("VLMEMBED_INT4_INPUTS").map { String(cString: $0) })
             try body()
         } catch let e as ExitCode {
             throw e

@@ -143,7 +143,8 @@ import Testing
                         for path in Path.allCases {
                             let y = try Self.run(w, x, n: n, ldy: ldy, bias: bias, path)
                             outputs[path] = y
-                            let (bad, worst) = Self.failures(y, x: x, values: values, bias: bias, rows: rows, columns: columns, n: n, ldy: ldy)
+                            let inputs = try weightApplyInputs(w, x, n: n, path)
+                            let (bad, worst) = Self.failures(y, x: inputs, values: values, bias: bias, rows: rows, columns: columns, n: n, ldy: ldy)
                             #expect(bad == 0, "\(type.name) \(source.rawValue) \(rows)×\(columns) n=\(n) \(path.rawValue) threads=\(threads)")
                             worstRatio = max(worstRatio, worst)
                             checked += n * rows
@@ -177,7 +178,7 @@ import Testing
             let w = Self.matrix(bytes, type, rows: rows, columns: columns, offset: 0)
             let x = (0..<(n * columns)).map { _ in Float.random(in: -1...1, using: &rng) }
             let y = try Self.run(w, x, n: n, ldy: rows, bias: nil, .apply)
-            let (bad, worst) = Self.failures(y, x: x, values: values, bias: nil, rows: rows, columns: columns, n: n, ldy: rows)
+            let (bad, worst) = Self.failures(y, x: try weightApplyInputs(w, x, n: n, .apply), values: values, bias: nil, rows: rows, columns: columns, n: n, ldy: rows)
             #expect(bad == 0, "\(type.name) \(rows)×\(columns): worst error / bound \(worst)")
         }
     }

@@ -6,7 +6,7 @@
 #
 # Engines and what is timed (the table header repeats this):
 #   vlmembed   `vlmembed embed --model BUNDLE --input textN.jsonl --threads T` on the int8 and the int4
-#              (group 32) bundle; a 1-token request (BOS only) is embedded in a separate process just before,
+#              (group 32) bundle, and as `int4-i8in` on the int4 bundle with VLMEMBED_INT4_INPUTS=int8; a 1-token request (BOS only) is embedded in a separate process just before,
 #              and s/request = wall(N) - wall(1), so load cancels (and one 1-token forward is subtracted).
 #              Prompts are English text cut to exactly N vlmembed tokens, BOS included (make_bench_prompts.py).
 #   llama.cpp  `llama-bench -m GGUF -p N -n 0 -t T -r 1 -o jsonl` (its own prompt-processing timer, after its
@@ -15,7 +15,7 @@
 #   pytorch    Tools/bench/torch_decoder_bench.py: transformers Phi3Model (decoder only), bf16 and fp32, one
 #              warm forward of N random ids after one warm-up; fp32 is skipped when memory is short.
 # Runs are interleaved: for each (tokens, threads) cell every engine runs once, one process at a time, in
-# the order int8, Q8_0, bf16, int4, Q4_0, F16, fp32. Before each vlmembed and llama.cpp run its weight file
+# the order int8, Q8_0, bf16, int4, int4-i8in, Q4_0, F16, fp32. Before each vlmembed and llama.cpp run its weight file
 # is read once (page cache warm). Peak RSS and CPU come from Tools/bench/bench_measure.py.
 #
 # Usage: Tools/bench/engines_bench.sh [--quick] [VLMEMBED_BIN]
@@ -28,7 +28,8 @@
 #   BENCH_LENGTHS    prompt lengths (default "128 512"; --quick: "128")
 #   BENCH_THREADS    thread counts (default "1 2"; --quick: "1")
 #   BENCH_RUNS       engine:format list per cell (default "vlmembed:int8 llama.cpp:Q8_0 pytorch:bf16
-#                    vlmembed:int4 llama.cpp:Q4_0 llama.cpp:F16 pytorch:fp32"; --quick: the first three)
+#                    vlmembed:int4 vlmembed:int4-i8in llama.cpp:Q4_0 llama.cpp:F16 pytorch:fp32"; --quick:
+#                    the first three)
 #   BENCH_F16_MAX    longest prompt for llama.cpp F16 (default 128)
 # Missing artifacts are made first (each needs free disk, checked with df): the int8/int4 bundles with
 # `vlmembed convert`, the F16 GGUF with synthetic_to_gguf.py, Q8_0/Q4_0 with llama-quantize.
@@ -49,7 +50,7 @@ if [[ $QUICK == 1 ]]; then
   RUNS="${BENCH_RUNS:-vlmembed:int8 llama.cpp:Q8_0 pytorch:bf16}"
 else
   LENGTHS="${BENCH_LENGTHS:-128 512}"; THREADS="${BENCH_THREADS:-1 2}"
-  RUNS="${BENCH_RUNS:-vlmembed:int8 llama.cpp:Q8_0 pytorch:bf16 vlmembed:int4 llama.cpp:Q4_0 llama.cpp:F16 pytorch:fp32}"
+  RUNS="${BENCH_RUNS:-vlmembed:int8 llama.cpp:Q8_0 pytorch:bf16 vlmembed:int4 vlmembed:int4-i8in llama.cpp:Q4_0 llama.cpp:F16 pytorch:fp32}"
 fi
 BUNDLE_int8="$CACHE/bench/syn-int8.vlmb"
 BUNDLE_int4="$CACHE/bench/syn-int4.vlmb"
@@ -74,7 +75,7 @@ disk_for() { # disk_for DIR GB WHAT: die unless DIR's filesystem has GB + 5 GB f
 mkdir -p "$CACHE/bench" "$CACHE/gguf"
 for q in int8 int4; do
   b="BUNDLE_$q"
-  if needs "vlmembed:$q" && [[ ! -f "${!b}" ]]; then
+  if { needs "vlmembed:$q" || needs "vlmembed:$q-i8in"; } && [[ ! -f "${!b}" ]]; then
     disk_for "$CACHE/bench" $([[ $q == int8 ]] && echo 5 || echo 3) "the $q bundle"
     say "making ${!b} (vlmembed convert --quant $q)"
     extra=(); [[ $q == int4 ]] && extra=(--group-size 32)
@@ -124,12 +125,14 @@ for n in $LENGTHS; do
       meta="{\"engine\": \"$engine\", \"variant\": \"$fmt\", \"tokens\": $n, \"threads\": $t"
       case "$engine" in
         vlmembed)
-          b="BUNDLE_$fmt"; [[ -f "${!b:-}" ]] || die "no bundle for $fmt"
+          # int4-i8in: the int4 bundle with VLMEMBED_INT4_INPUTS=int8 (8-bit inputs, as llama.cpp's Q4_0).
+          b="BUNDLE_${fmt%-i8in}"; [[ -f "${!b:-}" ]] || die "no bundle for $fmt"
+          inputs=int16; [[ "$fmt" == *-i8in ]] && inputs=int8
           warm "${!b}"
           measure "vlmembed-$fmt-n1-for$n-t$t" "{\"engine\": \"vlmembed\", \"variant\": \"$fmt\", \"tokens\": 1, \"cell_tokens\": $n, \"threads\": $t, \"role\": \"load\"}" \
-            "$VLMEMBED" embed --model "${!b}" --input "$OUT/req/text1.jsonl" -o "$OUT/logs/out-$fmt-1-$n-$t.jsonl" --threads "$t"
+            env VLMEMBED_INT4_INPUTS=$inputs "$VLMEMBED" embed --model "${!b}" --input "$OUT/req/text1.jsonl" -o "$OUT/logs/out-$fmt-1-$n-$t.jsonl" --threads "$t"
           measure "vlmembed-$fmt-n$n-t$t" "$meta, \"role\": \"run\"}" \
-            "$VLMEMBED" embed --model "${!b}" --input "$OUT/req/text$n.jsonl" -o "$OUT/logs/out-$fmt-$n-$t.jsonl" --threads "$t"
+            env VLMEMBED_INT4_INPUTS=$inputs "$VLMEMBED" embed --model "${!b}" --input "$OUT/req/text$n.jsonl" -o "$OUT/logs/out-$fmt-$n-$t.jsonl" --threads "$t"
           ;;
         llama.cpp)
           if [[ "$fmt" == F16 ]] && (( n > F16_MAX )); then continue; fi

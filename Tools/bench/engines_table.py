@@ -10,7 +10,7 @@ Records carry engine, variant, tokens, threads and role in their meta fields:
   pytorch    torch_decoder_bench.py JSON in the log: s/request = forward_s (one warm forward after one
              warm-up; random token ids), or {"skipped": ...}.
 Ratios: tok/s over llama.cpp's tok/s for the same tokens and threads at the matching format (int8 -> Q8_0,
-int4 -> Q4_0, pytorch -> F16 when measured, else Q8_0); the reference is named in the cell.
+int4 and int4-i8in -> Q4_0, pytorch -> F16 when measured, else Q8_0); the reference is named in the cell.
 Peak RSS: ru_maxrss of the process (touched mmap'd weight pages count), and peak RssAnon (heap only).
 cpu/wall: process CPU seconds over wall seconds, a contention indicator (vlmembed: its N-token process).
 
@@ -19,7 +19,7 @@ Usage: engines_table.py RESULTS.jsonl
 import json
 import sys
 
-MATCH = {"int8": "Q8_0", "int4": "Q4_0", "Q8_0": "Q8_0", "Q4_0": "Q4_0", "F16": "F16", "bf16": "F16", "fp32": "F16"}
+MATCH = {"int8": "Q8_0", "int4": "Q4_0", "int4-i8in": "Q4_0", "Q8_0": "Q8_0", "Q4_0": "Q4_0", "F16": "F16", "bf16": "F16", "fp32": "F16"}
 
 
 def json_lines(path):
@@ -96,7 +96,7 @@ def main():
     print("cpu/wall = process CPU s / wall s (about the thread count when the cores were free; lower = contention).")
     print("llama-bench runs the prompt twice (warm-up + timed), so its wall is load + 2 passes. vlmembed gets real")
     print("text of exactly N tokens (BOS incl.); llama.cpp and pytorch get N random ids (cost does not depend on ids).")
-    hdr = f"{'engine':<10} {'format':<6} {'tok':>4} {'thr':>3} {'s/request':>10} {'tok/s':>8} {'vs llama.cpp':>14} " \
+    hdr = f"{'engine':<10} {'format':<9} {'tok':>4} {'thr':>3} {'s/request':>10} {'tok/s':>8} {'vs llama.cpp':>14} " \
           f"{'load s':>7} {'wall s':>7} {'cpu/wall':>8} {'RSS GB':>7} {'anon GB':>7} {'psi':>9}"
     print(hdr)
     print("-" * len(hdr))
@@ -113,7 +113,7 @@ def main():
         s = f"{r['s']:.2f}" if r["s"] else "-"
         tps = f"{r['tps']:.2f}" if r["tps"] else "-"
         load = f"{r['load']:.1f}" if r["load"] else "-"
-        print(f"{r['engine']:<10} {r['variant']:<6} {r['tokens']:>4} {r['threads']:>3} {s:>10} {tps:>8} {ratio:>14} "
+        print(f"{r['engine']:<10} {r['variant']:<9} {r['tokens']:>4} {r['threads']:>3} {s:>10} {tps:>8} {ratio:>14} "
               f"{load:>7} {r['wall']:>7.1f} {r['cpuw']:>8.2f} {gb(r['rss']):>7} {gb(r['anon']):>7} {psi:>9}"
               + (f"  {r['note']}" if r["note"] else ""))
 

@@ -1,8 +1,10 @@
-// gemm_bench.c: the avx2 int16 integer product (Sources/CKernels) next to OpenBLAS sgemm on the
-// same shape, interleaved, one thread, best of R rounds. Not a test: quote as measured.
-//   y[M×N] = x[M×K] · Wᵀ, W int8 codes (N×K) with per-row scales, and the same product with W as
-//   int4 codes in groups of 32 columns (float16 scale per group, symmetric); sgemm gets the fp32
-//   W' = q·s of the int8 weight.
+// gemm_bench.c: the avx2 integer products (Sources/CKernels) next to OpenBLAS sgemm on the same
+// shape, interleaved, one thread, best of R rounds. Not a test: quote as measured.
+//   y[M×N] = x[M×K] · Wᵀ, W int8 codes (N×K) with per-row scales (int16 inputs), and the same
+//   product with W as int4 codes in groups of 32 columns (float16 scale per group, symmetric), once
+//   with int16 inputs (vlm_i16_*) and once with int8 inputs (vlm_i8_*, what vlmembed runs for int4);
+//   sgemm gets the fp32 W' = q·s of the int8 weight. int4_cosine_i8in_vs_int16 compares the two
+//   int4 results (the int8 inputs' rounding).
 // Built and run by kernel_bench.sh (clang, -O2, OpenBLAS from Debian).
 #include "ckernels.h"
 #include <math.h>
@@ -36,7 +38,10 @@ int main(int argc, char **argv) {
     int16_t *q = aligned_alloc(64, (vlm_i16_packed_input_count(M, K) * 2 + 63) / 64 * 64);
     float *sx = malloc(vlm_i16_packed_scale_count(M, K) * 4);
     void *scratch = aligned_alloc(64, (vlm_i16_scratch_bytes(&w) + 63) / 64 * 64);
-    double best_i = 1e9, best_s = 1e9, best_4 = 1e9;
+    int8_t *q8 = aligned_alloc(64, (vlm_i8_packed_input_bytes(M, K) + 63) / 64 * 64);
+    float *sx8 = malloc(vlm_i8_packed_scale_count(M, K) * 4), *y48 = malloc(M * N * 4);
+    void *scratch48 = aligned_alloc(64, (vlm_i8_scratch_bytes(&w4) + 63) / 64 * 64);
+    double best_i = 1e9, best_s = 1e9, best_4 = 1e9, best_48 = 1e9;
     for (int r = 0; r < rounds; r++) {
         double t = now();
         vlm_i16_pack_inputs_avx2(x, K, M, K, 0, M, q, sx);
@@ -49,12 +54,18 @@ int main(int argc, char **argv) {
         vlm_i16_pack_inputs_avx2(x, K, M, K, 0, M, q, sx);
         vlm_i16_product_avx2(&w4, 0, (N + 15) / 16, q, sx, M, y4, N, scratch4);
         t = now() - t; if (t < best_4) best_4 = t;
+        t = now();
+        vlm_i8_pack_inputs_avx2(x, K, M, K, 0, M, q8, sx8);
+        vlm_i8_product_avx2(&w4, 0, (N + 15) / 16, q8, sx8, M, y48, N, scratch48);
+        t = now() - t; if (t < best_48) best_48 = t;
     }
+    double d4 = 0, n4 = 0, n48 = 0;
+    for (long i = 0; i < M * N; i++) { d4 += (double)y4[i] * y48[i]; n4 += (double)y4[i] * y4[i]; n48 += (double)y48[i] * y48[i]; }
     double dot = 0, na = 0, nb = 0;
     for (long i = 0; i < M * N; i++) { dot += (double)y[i] * y2[i]; na += (double)y[i] * y[i]; nb += (double)y2[i] * y2[i]; }
     const double ops = 2.0 * M * N * K;
     printf("{\"M\":%ld,\"K\":%ld,\"N\":%ld,\"threads\":1,\"openblas_core\":\"%s\",\"int16_avx2_s\":%.4f,\"int16_avx2_gops\":%.1f,"
-           "\"int4_g32_avx2_s\":%.4f,\"int4_g32_avx2_gops\":%.1f,\"sgemm_s\":%.4f,\"sgemm_gflops\":%.1f,\"ratio_int16_over_sgemm\":%.2f,\"cosine\":%.9f}\n",
-           M, K, N, openblas_get_corename(), best_i, ops / best_i / 1e9, best_4, ops / best_4 / 1e9, best_s, ops / best_s / 1e9, best_s / best_i, dot / sqrt(na * nb));
+           "\"int4_g32_avx2_s\":%.4f,\"int4_g32_avx2_gops\":%.1f,\"int4_g32_i8in_avx2_s\":%.4f,\"int4_g32_i8in_avx2_gops\":%.1f,\"int4_cosine_i8in_vs_int16\":%.7f,\"sgemm_s\":%.4f,\"sgemm_gflops\":%.1f,\"ratio_int16_over_sgemm\":%.2f,\"cosine\":%.9f}\n",
+           M, K, N, openblas_get_corename(), best_i, ops / best_i / 1e9, best_4, ops / best_4 / 1e9, best_48, ops / best_48 / 1e9, d4 / sqrt(n4 * n48), best_s, ops / best_s / 1e9, best_s / best_i, dot / sqrt(na * nb));
     return 0;
 }

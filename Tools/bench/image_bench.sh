@@ -6,14 +6,14 @@
 #
 # Engines:
 #   vlmembed  `vlmembed embed --model BUNDLE --input image.jsonl --threads T` on the int8 / int4 bundle
-#             (made by engines_bench.sh); s/request = wall(image request) - wall(1-token text request),
+#             (made by engines_bench.sh; `int4-i8in`: the int4 bundle with VLMEMBED_INT4_INPUTS=int8); s/request = wall(image request) - wall(1-token text request),
 #             both in fresh processes, so load cancels. Preprocessing (JPEG decode, HD crops) is included.
 #   pytorch   Tools/bench/torch_image_bench.py: transformers CLIPVisionModel + projection + Phi3Model with
 #             the checkpoint's weights, fp32 (and bf16), on as many crops and positions as vlmembed's
 #             processor makes for this request; s/request = vision_s + decoder_s of its timed request.
 # Usage: Tools/bench/image_bench.sh [VLMEMBED_BIN]
 # Environment: VLMEMBED_CACHE, BENCH_CKPT (as engines_bench.sh); BENCH_THREADS (default "1");
-#   BENCH_IMAGE_RUNS (default "vlmembed:int8 pytorch:fp32 vlmembed:int4 pytorch:bf16");
+#   BENCH_IMAGE_RUNS (default "vlmembed:int8 pytorch:fp32 vlmembed:int4 vlmembed:int4-i8in pytorch:bf16");
 #   BENCH_IMAGE (default Fixtures/reference/images/example.jpg, 800x600).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,7 +23,7 @@ VLMEMBED="${1:-.build/release/vlmembed}"
 CKPT="${BENCH_CKPT:-$CACHE/synthetic/phi35v-8g-random}"
 PY="${VLMEMBED_PYTHON:-$CACHE/tools-venv/bin/python}"
 THREADS="${BENCH_THREADS:-1}"
-RUNS="${BENCH_IMAGE_RUNS:-vlmembed:int8 pytorch:fp32 vlmembed:int4 pytorch:bf16}"
+RUNS="${BENCH_IMAGE_RUNS:-vlmembed:int8 pytorch:fp32 vlmembed:int4 vlmembed:int4-i8in pytorch:bf16}"
 IMAGE="${BENCH_IMAGE:-Fixtures/reference/images/example.jpg}"
 die() { echo "image_bench: error: $*" >&2; exit 1; }
 say() { echo "image_bench: $*"; }
@@ -60,12 +60,14 @@ for t in $THREADS; do
     meta="{\"engine\": \"$engine\", \"variant\": \"$fmt\", \"threads\": $t, \"tokens\": $TOKENS, \"crops\": $CROPS"
     case "$engine" in
       vlmembed)
-        b="$CACHE/bench/syn-$fmt.vlmb"; [[ -f "$b" ]] || { say "no $b: skipped"; continue; }
+        # int4-i8in: the int4 bundle with VLMEMBED_INT4_INPUTS=int8 (as engines_bench.sh).
+        b="$CACHE/bench/syn-${fmt%-i8in}.vlmb"; [[ -f "$b" ]] || { say "no $b: skipped"; continue; }
+        inputs=int16; [[ "$fmt" == *-i8in ]] && inputs=int8
         cat "$b" >/dev/null
         measure "vlmembed-$fmt-text1-t$t" "$meta, \"role\": \"load\"}" \
-          "$VLMEMBED" embed --model "$b" --input "$OUT/req/text1.jsonl" -o "$OUT/logs/out-$fmt-text1-$t.jsonl" --threads "$t"
+          env VLMEMBED_INT4_INPUTS=$inputs "$VLMEMBED" embed --model "$b" --input "$OUT/req/text1.jsonl" -o "$OUT/logs/out-$fmt-text1-$t.jsonl" --threads "$t"
         measure "vlmembed-$fmt-image-t$t" "$meta, \"role\": \"run\"}" \
-          "$VLMEMBED" embed --model "$b" --input "$OUT/req/image.jsonl" -o "$OUT/logs/out-$fmt-image-$t.jsonl" --threads "$t"
+          env VLMEMBED_INT4_INPUTS=$inputs "$VLMEMBED" embed --model "$b" --input "$OUT/req/image.jsonl" -o "$OUT/logs/out-$fmt-image-$t.jsonl" --threads "$t"
         ;;
       pytorch)
         measure "pytorch-$fmt-image-t$t" "$meta}" "$PY" "$HERE/torch_image_bench.py" --checkpoint "$CKPT" \
@@ -92,22 +94,22 @@ for r in rows:
         table.setdefault(key, {})[m.get("role")] = r
     else:
         table.setdefault(key, {})["run"] = r
-print(f"{'threads':>7} {'engine':<9} {'variant':<7} {'s/request':>10} {'vision s':>9} {'peak RSS GB':>11} {'psi':>5}")
+print(f"{'threads':>7} {'engine':<9} {'variant':<9} {'s/request':>10} {'vision s':>9} {'peak RSS GB':>11} {'psi':>5}")
 res = {}
 for (t, e, v), d in sorted(table.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
     run = d.get("run")
     if not run or run.get("rc") != 0:
-        print(f"{t:>7} {e:<9} {v:<7} {'failed':>10}"); continue
+        print(f"{t:>7} {e:<9} {v:<9} {'failed':>10}"); continue
     vision = ""
     if e == "vlmembed":
         s = run["wall_s"] - d["load"]["wall_s"] if "load" in d else None
     else:
         j = logjson(run["label"])
         if "skipped" in j:
-            print(f"{t:>7} {e:<9} {v:<7} {'skipped':>10}  {j['skipped']}"); continue
+            print(f"{t:>7} {e:<9} {v:<9} {'skipped':>10}  {j['skipped']}"); continue
         s = j.get("request_s"); vision = f"{j.get('vision_s', 0):.1f}"
     res[(t, e, v)] = s
-    print(f"{t:>7} {e:<9} {v:<7} {s:>10.2f} {vision:>9} {run['maxrss_kb'] / 1048576:>11.2f} {run.get('psi_avg10', 0) or 0:>5.1f}")
+    print(f"{t:>7} {e:<9} {v:<9} {s:>10.2f} {vision:>9} {run['maxrss_kb'] / 1048576:>11.2f} {run.get('psi_avg10', 0) or 0:>5.1f}")
 print()
 for (t, e, v), s in sorted(res.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
     if e != "vlmembed" or not s:

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # kernel_bench.sh: vlmembed's C kernels (Sources/CKernels) next to OpenBLAS (right core type), one
 # thread, interleaved, best of R rounds. Not a test: quote as measured.
-#   gemm       the avx2 int16 integer product (int8, and int4 in groups of 32) vs sgemm on one
-#              shape (gemm_bench.c; default 512 3072 9216: Phi-3 qkv_proj at 512 tokens)
+#   gemm       the avx2 integer products (int8 with int16 inputs; int4 in groups of 32 with int16
+#              inputs and with the int8 inputs the product path uses) vs sgemm on one shape (gemm_bench.c; default 512 3072 9216: Phi-3 qkv_proj at 512 tokens)
 #   attention  the avx2 blocked attention vs sgemm + softmax + sgemm on Phi-3.5-V's attention
 #              shapes (attention_bench.c)
 # Usage: Tools/bench/kernel_bench.sh [gemm [M K N [ROUNDS]] | attention [ROUNDS]]   (default: both, defaults)

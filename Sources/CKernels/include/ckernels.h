@@ -67,6 +67,46 @@ void vlm_i16_product_avx2(const vlm_code_rows *w, int64_t panel_begin, int64_t p
                           const int16_t *q, const float *sx, int64_t n,
                           float *y, int64_t ldy, void *scratch);
 
+/// Columns per activation block of the 8-bit-input product (each block has its own input scale).
+#define VLM_I8_BLOCK 32
+/// Output channels (weight rows) per packed panel of the 8-bit-input product.
+#define VLM_I8_PANEL 16
+/// Input rows per register tile of the 8-bit-input product.
+#define VLM_I8_TILE 6
+
+/// 1 when the 8-bit-input product handles this weight: 4-bit codes (vlmembed int4 with groups of
+/// a multiple of 32 columns, symmetric or with zero points, or ggml Q4_0), `columns` a multiple
+/// of 32, stored row order; else 0.
+int32_t vlm_i8_supports(const vlm_code_rows *w);
+
+/// Bytes of scratch one caller of `vlm_i8_product_avx2` needs (one packed panel, its scales and
+/// code offsets); 64-byte aligned.
+int64_t vlm_i8_scratch_bytes(const vlm_code_rows *w);
+
+/// Bytes `vlm_i8_pack_inputs_avx2` writes for `rows` inputs of `columns` columns.
+int64_t vlm_i8_packed_input_bytes(int64_t rows, int64_t columns);
+
+/// Number of floats (scales and code sums) `vlm_i8_pack_inputs_avx2` writes.
+int64_t vlm_i8_packed_scale_count(int64_t rows, int64_t columns);
+
+/// Quantizes input rows [row_begin, row_end) of `rows` rows of `columns` floats (a multiple of
+/// VLM_I8_BLOCK; row stride `ldx`) to int8: per row and block of VLM_I8_BLOCK columns,
+/// scale = max|x| / 127 and q = round-to-nearest-even(x · (127 / max|x|)) (all zero when
+/// max|x| = 0; scale NaN when the block holds a NaN or an infinity). Writes them in the product's
+/// tile order: per tile of VLM_I8_TILE rows and block, per column quad, the tile's rows' 4 codes
+/// (padding rows 0); and per tile and block the rows' scales, then the rows' code sums Σq.
+/// `row_begin` must be a multiple of VLM_I8_TILE. Requires AVX2.
+void vlm_i8_pack_inputs_avx2(const float *x, int64_t ldx, int64_t rows, int64_t columns,
+                             int64_t row_begin, int64_t row_end, int8_t *q, float *scales);
+
+/// y[i·ldy + r] = Σ_blocks sx[i, b] · sw[r, b] · Σ_k q[i,k]·(u[r,k] − z[r,b]) for the weight rows
+/// of panels [panel_begin, panel_end) and the `n` packed input rows, where u is the 4-bit code and
+/// z its offset (8, or the group's zero point). The integer sums are exact. `scratch` needs
+/// `vlm_i8_scratch_bytes(w)` bytes, 64-byte aligned. Requires AVX2, FMA and F16C.
+void vlm_i8_product_avx2(const vlm_code_rows *w, int64_t panel_begin, int64_t panel_end,
+                         const int8_t *q, const float *sx, int64_t n,
+                         float *y, int64_t ldy, void *scratch);
+
 /// Keys per block of the blocked attention.
 #define VLM_ATTN_KEYS 64
 /// The most query rows one `vlm_attention_rows_avx2` call takes (a multiple of 4).

@@ -25,7 +25,7 @@ public enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         switch self {
         case .amx: return cpu.hasAMXInt8
         case .avx512vnni: return cpu.hasAVX512VNNI
-        case .avx2: return cpu.hasAVX2 && cpu.flags.contains("f16c")
+        case .avx2: return cpu.hasAVX2 && cpu.flags.contains("fma") && cpu.flags.contains("f16c")
         case .generic: return true
         }
     }
@@ -69,7 +69,7 @@ public enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
     public static var active: KernelISA { forced ?? process }
 }
 
-/// A bad `VLMEMBED_ISA` value, as one line.
+/// A bad `VLMEMBED_ISA` (or `VLMEMBED_INT4_INPUTS`) value, as one line.
 public struct KernelISAError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public var description: String { message }

@@ -11,6 +11,13 @@ enum Int16Product {
     /// The kernel's view of a weight in stored row order, or nil when the kernel cannot take it
     /// (float or row-decoded storage, a group that straddles activation blocks, a row-order view).
     static func codeRows(_ w: WeightMatrix) -> vlm_code_rows? {
+        guard var rows = storedCodeRows(w) else { return nil }
+        return vlm_i16_supports(&rows) == 1 ? rows : nil
+    }
+
+    /// The C kernels' description of an int8/int4/Q8_0/Q4_0 weight in stored row order (nil for
+    /// float or row-decoded storage and for row-order views), before any kernel's own checks.
+    static func storedCodeRows(_ w: WeightMatrix) -> vlm_code_rows? {
         guard w.rowOrder == nil else { return nil }
         var rows = vlm_code_rows()
         rows.rows = Int64(w.rows)
@@ -40,40 +47,25 @@ enum Int16Product {
         case .f32, .f16, .bf16, .rowDecoded:
             return nil
         }
-        return vlm_i16_supports(&rows) == 1 ? rows : nil
+        return rows
     }
 
     /// y[i·ldy + r] for i < n, r < rows (overwritten).
     static func apply(_ codes: vlm_code_rows, _ x: UnsafePointer<Float>, count n: Int,
                       into y: UnsafeMutablePointer<Float>, ldy: Int) {
-        let columns = Int(codes.columns)
-        let tile = Int(VLM_I16_TILE), panel = Int(VLM_I16_PANEL)
-        let packed = UnsafeMutableRawPointer.allocate(
-            byteCount: max(1, Int(vlm_i16_packed_input_count(Int64(n), Int64(columns)))) * 2, alignment: 64)
-        let scales = UnsafeMutablePointer<Float>.allocate(capacity: max(1, Int(vlm_i16_packed_scale_count(Int64(n), Int64(columns)))))
-        defer { packed.deallocate(); scales.deallocate() }
-        let q = packed.bindMemory(to: Int16.self, capacity: 1)
-
-        let tiles = (n + tile - 1) / tile
-        let inputChunks = min(Parallel.threadCount, tiles)
-        Parallel.forEach(inputChunks) { c in
-            let t0 = tiles * c / inputChunks, t1 = tiles * (c + 1) / inputChunks
-            vlm_i16_pack_inputs_avx2(x, Int64(columns), Int64(n), Int64(columns),
-                                     Int64(t0 * tile), Int64(min(n, t1 * tile)), q, scales)
+        let columns = Int64(codes.columns), rows = Int64(n)
+        let layout = withUnsafePointer(to: codes) { w in
+            PanelProductDriver.Layout(tile: Int(VLM_I16_TILE), panels: (Int(codes.rows) + Int(VLM_I16_PANEL) - 1) / Int(VLM_I16_PANEL),
+                                      packedInputBytes: Int(vlm_i16_packed_input_count(rows, columns)) * 2,
+                                      packedScaleCount: Int(vlm_i16_packed_scale_count(rows, columns)),
+                                      scratchBytes: Int(vlm_i16_scratch_bytes(w)))
         }
-
-        // Threads claim runs of panels (about 8 per thread), so that one that loses its core on a
-        // shared machine does fewer, rather than holding the others up at the end.
-        let panels = (Int(codes.rows) + panel - 1) / panel
-        let threads = min(Parallel.threadCount, panels)
-        let run = threads <= 1 ? panels : max(1, panels / (threads * 8))
-        let runs = (panels + run - 1) / run
-        let scratchBytes = Int(withUnsafePointer(to: codes) { vlm_i16_scratch_bytes($0) })
-        Parallel.forEachClaimed(runs, state: { FloatBuffer(count: (scratchBytes + 3) / 4) }) { scratch, c in
-            let p0 = c * run, p1 = min(panels, p0 + run)
+        PanelProductDriver.run(inputs: n, layout, packInputs: { q, scales, r0, r1 in
+            vlm_i16_pack_inputs_avx2(x, columns, rows, columns, Int64(r0), Int64(r1), q.assumingMemoryBound(to: Int16.self), scales)
+        }, product: { q, scales, p0, p1, scratch in
             withUnsafePointer(to: codes) { w in
-                vlm_i16_product_avx2(w, Int64(p0), Int64(p1), q, scales, Int64(n), y, Int64(ldy), UnsafeMutableRawPointer(scratch.pointer))
+                vlm_i16_product_avx2(w, Int64(p0), Int64(p1), q.assumingMemoryBound(to: Int16.self), scales, rows, y, Int64(ldy), scratch)
             }
-        }
+        })
     }
 }

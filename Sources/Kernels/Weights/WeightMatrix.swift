@@ -112,7 +112,17 @@ public struct WeightMatrix: @unchecked Sendable {
              .ggmlQ8_0 where n < QuantizedDirectProduct.inputLimit, .ggmlQ4_0 where n < QuantizedDirectProduct.inputLimit:
             applyDirect(x, count: n, into: y, ldy: ld)
         case .int8, .int4, .ggmlQ8_0, .ggmlQ4_0:
-            if KernelISA.active == .avx2, let codes = Int16Product.codeRows(self) {
+            if let codes = Int8InputProduct.codeRows(self) {
+                // With VLMEMBED_INT4_INPUTS=int8, 4-bit codes take 8-bit inputs on every path.
+                if KernelISA.active == .avx2 {
+                    Int8InputProduct.apply(codes, x, count: n, into: y, ldy: ld)
+                } else {
+                    let rounded = Int8InputProduct.roundedInputs(x, count: n, columns: columns)
+                    rounded.withUnsafeBufferPointer { r in
+                        if let r = r.baseAddress { applyByWidening(r, count: n, into: y, ldy: ld) }
+                    }
+                }
+            } else if KernelISA.active == .avx2, let codes = Int16Product.codeRows(self) {
                 Int16Product.apply(codes, x, count: n, into: y, ldy: ld)
             } else {
                 applyByWidening(x, count: n, into: y, ldy: ld)

@@ -44,7 +44,7 @@ import Testing
                     for path in Path.allCases {
                         let useBias = path != .widened
                         let y = try Self.run(matrix, x, n: n, ldy: ldy, bias: useBias ? bias : nil, path)
-                        let result = summationBoundFailures(y, x: x, values: oracle.values, bias: useBias ? bias : nil,
+                        let result = summationBoundFailures(y, x: try weightApplyInputs(matrix, x, n: n, path), values: oracle.values, bias: useBias ? bias : nil,
                                                             rows: rows, columns: columns, n: n, ldy: ldy)
                         let failures = result.failures
                         worstRatio = max(worstRatio, result.worst)
@@ -70,7 +70,7 @@ import Testing
             for count in [1, n] {
                 let xs = Array(x.prefix(count * columns))
                 let got = try Self.run(matrix, xs, n: count, ldy: rows, bias: nil, .apply)
-                let want = try Self.run(dense, xs, n: count, ldy: rows, bias: nil, .apply)
+                let want = try Self.run(dense, try weightApplyInputs(matrix, xs, n: count, .apply), n: count, ldy: rows, bias: nil, .apply)
                 // Same W' values; only the summation order may differ (bound as above, k = 1024,
                 // Σ|x·w| ≤ 1024 · 1 · 0.5, for both results).
                 let bound = 2 * Double(columns + 1) * 0x1p-24 * Double(columns) * 0.5

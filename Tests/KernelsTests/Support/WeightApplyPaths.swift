@@ -2,9 +2,17 @@
 import Testing
 
 /// The three ways a `WeightMatrix` product can run with the exact W' values, for tests that
-/// compare them (`apply` on the `generic` path; the `avx2` integer product, which also rounds the
-/// inputs, has its own tests in `Int16ProductTests`).
+/// compare them (`apply` on the `generic` path; the `avx2` integer products, which also round the
+/// inputs, have their own tests in `Int16ProductTests` and `Int8InputProductTests`).
 enum WeightApplyPath: String, CaseIterable { case apply, direct, widened }
+
+/// The inputs `path` multiplies by W': for `apply` on 4-bit weights in whole 32-column blocks,
+/// from `QuantizedDirectProduct.inputLimit` rows on, the 8-bit-rounded inputs every path uses
+/// (`Int8InputProduct.roundedInputs`); otherwise `x` itself.
+func weightApplyInputs(_ w: WeightMatrix, _ x: [Float], n: Int, _ path: WeightApplyPath) throws -> [Float] {
+    guard path == .apply, n >= QuantizedDirectProduct.inputLimit, Int8InputProduct.codeRows(w) != nil else { return x }
+    return try x.withUnsafeBufferPointer { Int8InputProduct.roundedInputs(try #require($0.baseAddress), count: n, columns: w.columns) }
+}
 
 /// y (n × ldy, padding NaN) by one path; the bias is added after `direct`/`widened` as `apply` does.
 func runWeightApply(_ w: WeightMatrix, _ x: [Float], n: Int, ldy: Int, bias: [Float]?, _ path: WeightApplyPath) throws -> [Float] {
