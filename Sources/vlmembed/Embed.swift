@@ -36,6 +36,9 @@ struct Embed: ParsableCommand {
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Phi-3-V HD crops per image (overrides preprocessor_config.json's num_crops; Phi-3.5-V suggests 16 for single images).")
+    var crops: Int?
+
     @Flag(help: "Embed the other requests when one fails; failures are reported and the exit code is 2.")
     var keepGoing = false
 
@@ -44,10 +47,12 @@ struct Embed: ParsableCommand {
             guard output.hasSuffix(".safetensors") || output.hasSuffix(".jsonl") else {
                 throw ValidationError("output must end in .safetensors or .jsonl")
             }
+            if let crops, crops < 1 { throw ValidationError("--crops must be at least 1") }
             if let threads { Parallel.setThreadCount(threads) }
             let requests = try EmbeddingRequest.readJSONLines(input)
             guard !requests.isEmpty else { throw FormatError(input, "no requests") }
-            let pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(model, adapter: adapter, mmproj: mmproj).0)
+            var pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(model, adapter: adapter, mmproj: mmproj).0)
+            pipeline.numCropsOverride = crops
             let progress = ProgressLine(label: "embed")
             var rows: [(String, [Float])] = []
             var traces: [(String, Trace)] = []

@@ -33,6 +33,25 @@ import TensorFormats
         }
     }
 
+    /// `--crops` sets Phi-3-V's HD crops: 4 (the fixture's num_crops) gives the default embedding
+    /// bit for bit, 1 a different one; 0 is refused with one line and exit 2, writing nothing.
+    @Test func cropsOverrideTheProcessorConfig() throws {
+        let (dir, req) = try writeRequests([#"{"id": "img", "text": "<|image_1|> Represent the given image.", "images": ["\#(Self.images)/example.jpg"]}"#])
+        var out: [String: [Float]] = [:]
+        for crops in ["default", "4", "1"] {
+            let extra = crops == "default" ? [] : ["--crops", crops]
+            let r = try CLIRunner.run(["embed", "--model", Self.phi, "--input", req, "-o", dir + "/\(crops).safetensors"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            out[crops] = try SafetensorsFile(path: dir + "/\(crops).safetensors").floats(named: "embeddings")
+        }
+        #expect(out["4"] == out["default"])
+        #expect(out["1"] != out["default"] && out["1"]?.count == out["default"]?.count)
+        let bad = try CLIRunner.run(["embed", "--model", Self.phi, "--input", req, "-o", dir + "/bad.safetensors", "--crops", "0"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--crops must be at least 1"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/bad.safetensors"))
+    }
+
     @Test func jsonlOutputAndTrace() throws {
         let (dir, req) = try writeRequests([#"{"id": "a", "text": "<image> Represent the given image.", "images": ["\#(Self.images)/tiny.png"]}"#])
         let r = try CLIRunner.run(["embed", "--model", Self.llava, "--input", req, "-o", dir + "/out.jsonl", "--trace", dir + "/t.safetensors", "--threads", "1"])
