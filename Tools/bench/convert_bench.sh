@@ -26,6 +26,8 @@
 # (decoder + vision tower), so GB/s is the fairer comparison than seconds.
 # Outputs are written under $CACHE/bench/ and removed afterwards (also on failure or Ctrl-C).
 set -euo pipefail
+# One compound command, read whole before it runs: editing this file during a run cannot break the run.
+{
 cd "$(dirname "$0")/../.."
 CACHE="${VLMEMBED_CACHE:-$HOME/.cache/vlmembed}"
 VLMEMBED="${1:-.build/release/vlmembed}"
@@ -146,3 +148,5 @@ awk '
       printf "\nratios %s / %s: wall %.2fx, peak RSS %.2fx, input GB/s %.2fx\n", v, base,
         best[v] / best[base], rss[v] / rss[base], (in_b[v] / best[v]) / (in_b[base] / best[base]) }
   }' "$WORK/results"
+exit
+}

@@ -35,6 +35,8 @@
 # `vlmembed convert`, the F16 GGUF with synthetic_to_gguf.py, Q8_0/Q4_0 with llama-quantize.
 # Output: one line per run, then the table; raw records and logs stay in $CACHE/bench/engines-DATE/.
 set -euo pipefail
+# One compound command, read whole before it runs: editing this file during a run cannot break the run.
+{
 cd "$(dirname "$0")/../.."
 HERE=Tools/bench
 CACHE="${VLMEMBED_CACHE:-$HOME/.cache/vlmembed}"
@@ -151,3 +153,5 @@ done
 
 echo
 "$PY" "$HERE/engines_table.py" "$RESULTS" | tee "$OUT/table.txt"
+exit
+}

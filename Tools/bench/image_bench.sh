@@ -17,6 +17,8 @@
 #   BENCH_IMAGE (default Fixtures/reference/images/example.jpg, 800x600); BENCH_CROPS (num_crops values,
 #   default "4 16": VLM2Vec's 4 and Phi-3.5-V's single-image 16, via `--crops`).
 set -euo pipefail
+# One compound command, read whole before it runs: editing this file during a run cannot break the run.
+{
 cd "$(dirname "$0")/../.."
 HERE=Tools/bench
 CACHE="${VLMEMBED_CACHE:-$HOME/.cache/vlmembed}"
@@ -123,3 +125,5 @@ for (c, t, e, v), s in sorted(res.items(), key=lambda kv: kv[0]):
         if c2 == c and t2 == t and e2 == "pytorch" and s2:
             print(f"{c} crops, threads {t}: vlmembed {v} is {s2 / s:.2f}x PyTorch {v2} (s/request {s:.2f} vs {s2:.2f})")
 PY
+exit
+}
