@@ -15,8 +15,6 @@
 #include <math.h>
 #include <string.h>
 
-#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
-
 /// Bytes of one packed panel's codes: 16 rows × `columns` bytes.
 static int64_t panel_code_bytes(const vlm_code_rows *w) { return w->columns * VLM_I8_PANEL; }
 
@@ -48,6 +46,10 @@ int64_t vlm_i8_packed_scale_count(int64_t rows, int64_t columns) {
     const int64_t blocks = (columns + VLM_I8_BLOCK - 1) / VLM_I8_BLOCK;
     return tiles * blocks * 2 * VLM_I8_TILE;
 }
+
+// The kernels below need AVX2, FMA and F16C; the functions above run on any x86-64 (the generic
+// path asks `vlm_i8_supports` too).
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
 /// Largest |x| of 8 floats; NaN when any is NaN.
 static inline float abs_max8(__m256 v) {
