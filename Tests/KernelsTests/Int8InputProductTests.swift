@@ -142,17 +142,10 @@ import Testing
         let matrix = w.matrix(&keep)
         let n = 9
         let x = (0..<(n * w.columns)).map { _ in Float.random(in: -1...1, using: &rng) }
-        let direct = try Self.product(matrix, x, n: n)
-        let viaAVX2 = try Int4Inputs.$forced.withValue(.int8) { try Int16ProductTests.apply(matrix, x, n: n, on: .avx2) }
-        let viaGeneric = try Int4Inputs.$forced.withValue(.int8) { try Int16ProductTests.apply(matrix, x, n: n, on: .generic) }
         let rounded = try x.withUnsafeBufferPointer { Int8InputProduct.roundedInputs(try #require($0.baseAddress), count: n, columns: w.columns) }
-        let widened = try runWeightApply(matrix, rounded, n: n, ldy: w.rows, bias: nil, .widened)
-        #expect(viaAVX2.map(\.bitPattern) == direct.map(\.bitPattern))
-        #expect(viaGeneric.map(\.bitPattern) == widened.map(\.bitPattern))
-        let order = (0..<w.rows).reversed().map { $0 }
-        let viewed = try Int4Inputs.$forced.withValue(.int8) { try Int16ProductTests.apply(matrix.reorderingRows(Array(order)), x, n: n, on: .avx2) }
-        for i in 0..<n { for r in 0..<w.rows { #expect(viewed[i * w.rows + r] == direct[i * w.rows + order[r]]) } }
-        let agreement = cosine(viaAVX2, viaGeneric)
+        let agreement = try Int4Inputs.$forced.withValue(.int8) {
+            try checkApplyDispatch(matrix, x, n: n, direct: try Self.product(matrix, x, n: n), genericInputs: rounded)
+        }
         #expect(agreement >= 0.999999)
         print("INT8-INPUT-PRODUCT avx2 vs generic on int4 g64 asym 40×512, n=9: cosine \(agreement)")
     }

@@ -11,43 +11,8 @@ enum Int16Product {
     /// The kernel's view of a weight in stored row order, or nil when the kernel cannot take it
     /// (float or row-decoded storage, a group that straddles activation blocks, a row-order view).
     static func codeRows(_ w: WeightMatrix) -> vlm_code_rows? {
-        guard var rows = storedCodeRows(w) else { return nil }
+        guard var rows = w.kernelCodeRows else { return nil }
         return vlm_i16_supports(&rows) == 1 ? rows : nil
-    }
-
-    /// The C kernels' description of an int8/int4/Q8_0/Q4_0 weight in stored row order (nil for
-    /// float or row-decoded storage and for row-order views), before any kernel's own checks.
-    static func storedCodeRows(_ w: WeightMatrix) -> vlm_code_rows? {
-        guard w.rowOrder == nil else { return nil }
-        var rows = vlm_code_rows()
-        rows.rows = Int64(w.rows)
-        rows.columns = Int64(w.columns)
-        rows.codes = w.base
-        rows.row_order = nil
-        switch w.storage {
-        case .int8:
-            rows.kind = Int32(VLM_CODES_INT8)
-            rows.row_bytes = Int64(w.columns)
-            rows.scales = w.scales
-            rows.group = Int64(w.columns)
-        case .int4(let group, _):
-            rows.kind = Int32(VLM_CODES_INT4)
-            rows.row_bytes = Int64((w.columns + 1) / 2)
-            rows.scales = w.scales
-            rows.zeros = w.zeros?.assumingMemoryBound(to: UInt8.self)
-            rows.group = Int64(group)
-        case .ggmlQ8_0:
-            rows.kind = Int32(VLM_CODES_GGML_Q8_0)
-            rows.row_bytes = Int64(w.columns / 32 * 34)
-            rows.group = 32
-        case .ggmlQ4_0:
-            rows.kind = Int32(VLM_CODES_GGML_Q4_0)
-            rows.row_bytes = Int64(w.columns / 32 * 18)
-            rows.group = 32
-        case .f32, .f16, .bf16, .rowDecoded:
-            return nil
-        }
-        return rows
     }
 
     /// y[i·ldy + r] for i < n, r < rows (overwritten).

@@ -16,7 +16,7 @@ enum Int8InputProduct {
     /// take 8-bit inputs (`Int4Inputs.active` is `int16`, the default) or the kernel cannot take
     /// this one (other storage, columns or groups not a multiple of 32, a row-order view).
     static func codeRows(_ w: WeightMatrix) -> vlm_code_rows? {
-        guard Int4Inputs.active == .int8, var rows = Int16Product.storedCodeRows(w) else { return nil }
+        guard Int4Inputs.active == .int8, var rows = w.kernelCodeRows else { return nil }
         return vlm_i8_supports(&rows) == 1 ? rows : nil
     }
 

@@ -1,3 +1,4 @@
+@testable import Kernels
 import Testing
 
 /// Puts each (row, column, value) into a copy of the clean inputs `clean` (n rows of `columns`),
@@ -26,4 +27,20 @@ func cosine(_ a: [Float], _ b: [Float]) -> Double {
     let dot = zip(a, b).map { Double($0) * Double($1) }.reduce(0, +)
     let na = a.map { Double($0) * Double($0) }.reduce(0, +), nb = b.map { Double($0) * Double($0) }.reduce(0, +)
     return dot / (na * nb).squareRoot()
+}
+
+/// `WeightMatrix.apply` of `matrix` (n input rows `x`) on both paths: `avx2` must equal the
+/// integer product's own result `direct` bit for bit, `generic` the exact-W' widening of
+/// `genericInputs` bit for bit, and a view in reversed row order on `avx2` the same values
+/// reordered. Returns the cosine between the two paths.
+func checkApplyDispatch(_ matrix: WeightMatrix, _ x: [Float], n: Int, direct: [Float], genericInputs: [Float]) throws -> Double {
+    let viaAVX2 = try Int16ProductTests.apply(matrix, x, n: n, on: .avx2)
+    let viaGeneric = try Int16ProductTests.apply(matrix, x, n: n, on: .generic)
+    let widened = try runWeightApply(matrix, genericInputs, n: n, ldy: matrix.rows, bias: nil, .widened)
+    #expect(viaAVX2.map(\.bitPattern) == direct.map(\.bitPattern))
+    #expect(viaGeneric.map(\.bitPattern) == widened.map(\.bitPattern))
+    let order = Array((0..<matrix.rows).reversed())
+    let viewed = try Int16ProductTests.apply(matrix.reorderingRows(order), x, n: n, on: .avx2)
+    for i in 0..<n { for r in 0..<matrix.rows { #expect(viewed[i * matrix.rows + r] == direct[i * matrix.rows + order[r]]) } }
+    return cosine(viaAVX2, viaGeneric)
 }
