@@ -13,7 +13,7 @@ extension BundleFile {
             guard let data = bytes(t.data).baseAddress else { throw FormatError(path, "tensor '\(t.name)' has no data") }
             let stored = StoredTensor(scheme: t.scheme, data: data,
                                       scales: t.scales.flatMap { bytes($0).baseAddress }, zeros: t.zeros.flatMap { bytes($0).baseAddress },
-                                      owner: self)
+                                      owner: self, preferredInputs: manifest.plan.int4Inputs)
             tensors.append(GraphTensor(name: t.name, shape: t.shape, value: .stored(stored)))
         }
         let byName = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.shape) })

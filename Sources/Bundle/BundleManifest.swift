@@ -82,7 +82,8 @@ public struct BundleManifest: Sendable {
             ("preprocessor_config", preprocessorConfig ?? .null),
             ("embedding_head", headJSON),
             ("prompt", .object([("image_marker", .string(head.imageMarker)), ("accepts", .array(accepts))])),
-            ("quantization", .object([("decoder", .string(plan.decoder.name)), ("vision", .string(plan.vision.name)), ("other", .string("source"))])),
+            ("quantization", .object([("decoder", .string(plan.decoder.name)), ("vision", .string(plan.vision.name)), ("other", .string("source")),
+                                      ("int4_inputs", .string(plan.int4Inputs.rawValue))])),
             ("source", .object([("path", .string(sourcePath)), ("adapter", adapterPath.map { .string($0) } ?? .null), ("merged_modules", .int(mergedModules))])),
             ("files", .array(fileValues)),
             ("tensors", .array(tensorValues)),
@@ -111,8 +112,15 @@ public struct BundleManifest: Sendable {
                              paddingSide: h["padding_side"]?.stringValue ?? "right", imageMarker: h["image_marker"]?.stringValue ?? "",
                              bosPerChunk: h["bos_per_chunk"]?.boolValue ?? false, imageTokenIndex: h["image_token_index"]?.intValue)
         let q = root["quantization"]
+        var inputs = Int4Inputs.int16
+        if let v = q?["int4_inputs"], v != .null {
+            guard let name = v.stringValue, let parsed = Int4Inputs(rawValue: name) else {
+                throw fail("quantization.int4_inputs '\(v.stringValue ?? "?")' is not one of \(Int4Inputs.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            inputs = parsed
+        }
         plan = QuantizationPlan(decoder: q?["decoder"]?.stringValue.flatMap(QuantScheme.init(name:)) ?? .f32,
-                                vision: q?["vision"]?.stringValue.flatMap(QuantScheme.init(name:)) ?? .f32)
+                                vision: q?["vision"]?.stringValue.flatMap(QuantScheme.init(name:)) ?? .f32, int4Inputs: inputs)
         sourcePath = root["source"]?["path"]?.stringValue ?? ""
         adapterPath = root["source"]?["adapter"]?.stringValue
         mergedModules = root["source"]?["merged_modules"]?.intValue ?? 0

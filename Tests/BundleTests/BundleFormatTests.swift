@@ -118,7 +118,8 @@ import TensorFormats
 
     @Test func everySchemeRoundTripsThroughTheReader() throws {
         for plan in [QuantizationPlan(decoder: .int4(group: 32, asymmetric: true), vision: .f16), QuantizationPlan(decoder: .f32, vision: .bf16),
-                     QuantizationPlan(decoder: .int4(group: 128, asymmetric: false), vision: .int4(group: 64, asymmetric: false))] {
+                     QuantizationPlan(decoder: .int4(group: 128, asymmetric: false), vision: .int4(group: 64, asymmetric: false)),
+                     QuantizationPlan(decoder: .int4(group: 32, asymmetric: false), int4Inputs: .int8)] {
             let path = try Self.writeBundle("schemes.vlmb", plan: plan)
             let b = try BundleFile(path: path)
             #expect(b.manifest.plan == plan)
@@ -135,6 +136,27 @@ import TensorFormats
                              scales: s.baseAddress, zeros: z.baseAddress, owner: nil).floats()
             } } }
             #expect(try graph.floats(name) == expected, "\(plan)")
+            #expect(try graph.tensor(name).matrix().preferredInputs == plan.int4Inputs, "\(plan)")
         }
+    }
+
+    /// `quantization.int4_inputs`: absent (bundles written before it) reads as int16; an unknown
+    /// value is refused naming the file and the key.
+    @Test func int4InputsKeyIsOptionalAndChecked() throws {
+        let path = try Self.writeBundle("inputs.vlmb", plan: QuantizationPlan(decoder: .int4(group: 32, asymmetric: false), int4Inputs: .int8))
+        let manifest = try BundleFile(path: path).manifest
+        #expect(manifest.json()["quantization"]?["int4_inputs"]?.stringValue == "int8")
+        func withInputs(_ value: JSONValue?) throws -> BundleManifest {
+            guard case .object(var root) = manifest.json(), let q = root.firstIndex(where: { $0.0 == "quantization" }),
+                  case .object(var fields) = root[q].1 else { throw FormatError(path, "manifest is not an object") }
+            fields.removeAll { $0.0 == "int4_inputs" }
+            if let value { fields.append(("int4_inputs", value)) }
+            root[q].1 = .object(fields)
+            return try BundleManifest(json: .object(root), path: "m.json")
+        }
+        #expect(try withInputs(nil).plan.int4Inputs == .int16)
+        #expect(try withInputs(.string("int8")).plan.int4Inputs == .int8)
+        let error = try #require(throws: FormatError.self) { try withInputs(.string("fp8")) }
+        #expect(error.file == "m.json" && error.problem.contains("int4_inputs 'fp8'"), "\(error)")
     }
 }

@@ -4,8 +4,8 @@ import Testing
 /// `VLMEMBED_INT4_INPUTS` parsing, and which product 4-bit weights take under each setting.
 @Suite struct Int4InputsTests {
     @Test func resolvesNamesAndRefusesOthers() throws {
-        #expect(try Int4Inputs.resolve(environment: nil) == .int16)
-        #expect(try Int4Inputs.resolve(environment: "") == .int16)
+        #expect(try Int4Inputs.resolve(environment: nil) == nil)
+        #expect(try Int4Inputs.resolve(environment: "") == nil)
         #expect(try Int4Inputs.resolve(environment: "int8") == .int8)
         #expect(try Int4Inputs.resolve(environment: "INT16") == .int16)
         do {
@@ -33,6 +33,30 @@ import Testing
             #expect(Int8InputProduct.codeRows(int4) != nil && Int8InputProduct.codeRows(q4) != nil)
             #expect(Int8InputProduct.codeRows(int8) == nil)
         }
-        #expect(Int4Inputs.active == Int4Inputs.process)
+        #expect(Int4Inputs.active == Int4Inputs.process ?? .int16)
+    }
+
+    /// A weight's own preference (its bundle's) decides unless the setting is forced or set in
+    /// the environment; views keep the preference.
+    @Test func weightPreferenceYieldsToForcedSetting() {
+        var rng = SplitMix64(seed: 22)
+        var keep = [AnyObject]()
+        var int4 = Int16ProductTests.int4(rows: 16, columns: 64, group: 32, asymmetric: false, &rng).matrix(&keep)
+        #expect(int4.preferredInputs == .int16)
+        int4.preferredInputs = .int8
+        #expect(int4.reorderingRows(Array((0..<16).reversed())).preferredInputs == .int8)
+        Int4Inputs.$forced.withValue(.int16) {
+            #expect(Int4Inputs.active(preferring: .int8) == .int16)
+            #expect(Int8InputProduct.codeRows(int4) == nil)
+        }
+        Int4Inputs.$forced.withValue(.int8) {
+            #expect(Int4Inputs.active(preferring: .int16) == .int8)
+        }
+        if Int4Inputs.process == nil {
+            #expect(Int4Inputs.active(preferring: .int8) == .int8)
+            #expect(Int8InputProduct.codeRows(int4) != nil)
+            int4.preferredInputs = .int16
+            #expect(Int8InputProduct.codeRows(int4) == nil)
+        }
     }
 }

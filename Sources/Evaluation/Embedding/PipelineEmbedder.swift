@@ -1,4 +1,5 @@
 import Bundle
+import Kernels
 import Models
 import Preprocessing
 import TensorFormats
@@ -20,7 +21,10 @@ public struct PipelineEmbedder: RequestEmbedder {
         self.pipeline = pipeline
         self.backbone = backbone
         self.options = options
-        let settings = "backbone=\(backbone) crops=\(options.numCrops.map(String.init) ?? "config") resolution=\(resolution.rawValue)"
+        // A process-wide VLMEMBED_INT4_INPUTS changes how int4 weights compute (a bundle's own
+        // choice is in its manifest, hence in the header hashed below).
+        let override = (Int4Inputs.forced ?? Int4Inputs.process).map { " int4_inputs=\($0.rawValue)" } ?? ""
+        let settings = "backbone=\(backbone) crops=\(options.numCrops.map(String.init) ?? "config") resolution=\(resolution.rawValue)" + override
         if ModelSource.isBundle(directory) {
             // The header holds the manifest's SHA-256, which holds every tensor's and file's.
             var h = SHA256()

@@ -7,16 +7,17 @@ import CKernels
 /// rows, and `vpmaddubsw` multiplies 32 code/input pairs a µop — twice what `vpmaddwd` does in
 /// `Int16Product` — with exact integer sums per block; the codes' offset comes off exactly in fp32.
 /// The rounding beyond the fp32 path's is the inputs' (at most ½·max|x|/127 of a block), below the
-/// 4-bit weights' own (½·max|w|/7 of a group). Taken only with `VLMEMBED_INT4_INPUTS=int8`
-/// (`Int4Inputs`); then it is how 4-bit weights are applied on every path: `generic` rounds the
-/// inputs the same way (`roundedInputs`) before its fp32 product. Panels are split over threads;
-/// no fp32 copy of the weight is made.
+/// 4-bit weights' own (½·max|w|/7 of a group). Taken only for bundles converted with
+/// `--int4-inputs int8` or with `VLMEMBED_INT4_INPUTS=int8` (`Int4Inputs`); then it is how 4-bit
+/// weights are applied on every path: `generic` rounds the inputs the same way (`roundedInputs`)
+/// before its fp32 product. Panels are split over threads; no fp32 copy of the weight is made.
 enum Int8InputProduct {
     /// The kernel's view of a 4-bit weight in stored row order, or nil when 4-bit weights do not
-    /// take 8-bit inputs (`Int4Inputs.active` is `int16`, the default) or the kernel cannot take
-    /// this one (other storage, columns or groups not a multiple of 32, a row-order view).
+    /// take 8-bit inputs (`Int4Inputs.active(preferring:)` of the weight's preference is `int16`,
+    /// the default) or the kernel cannot take this one (other storage, columns or groups not a
+    /// multiple of 32, a row-order view).
     static func codeRows(_ w: WeightMatrix) -> vlm_code_rows? {
-        guard Int4Inputs.active == .int8, var rows = w.kernelCodeRows else { return nil }
+        guard Int4Inputs.active(preferring: w.preferredInputs) == .int8, var rows = w.kernelCodeRows else { return nil }
         return vlm_i8_supports(&rows) == 1 ? rows : nil
     }
 

@@ -53,6 +53,7 @@ extension WeightMatrix {
         scales = other.scales
         zeros = other.zeros
         owner = other.owner
+        preferredInputs = other.preferredInputs
         self.rowOrder = rowOrder
     }
 }

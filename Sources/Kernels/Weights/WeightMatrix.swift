@@ -49,6 +49,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public let zeros: UnsafeRawPointer?
     /// Logical row i is stored row `rowOrder[i]` (nil: as stored); see `reorderingRows(_:)`.
     public let rowOrder: [Int]?
+    /// How inputs meet this weight when it is 4-bit, unless the process overrides it
+    /// (`Int4Inputs.active(preferring:)`): its bundle's `--int4-inputs`, else `int16`.
+    public var preferredInputs: Int4Inputs = .int16
     let owner: AnyObject?
 
     /// Wraps memory kept alive by `owner` (a mapped file or a buffer).

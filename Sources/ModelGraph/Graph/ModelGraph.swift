@@ -147,8 +147,10 @@ public struct GraphTensor: Sendable {
         case .computed(let d):
             return WeightMatrix(rows: rows, columns: columns, values: try d.produce())
         case .stored(let s):
-            return WeightMatrix(rows: rows, columns: columns, storage: s.scheme.storage, base: s.data,
-                                scales: s.scales, zeros: s.zeros, owner: s.owner)
+            var m = WeightMatrix(rows: rows, columns: columns, storage: s.scheme.storage, base: s.data,
+                                 scales: s.scales, zeros: s.zeros, owner: s.owner)
+            m.preferredInputs = s.preferredInputs
+            return m
         case .source(let s, let n):
             let data = try s.tensorData(named: n)
             let storage: WeightMatrix.Storage?
@@ -180,13 +182,17 @@ public struct StoredTensor: @unchecked Sendable {
     public let scales: UnsafeRawPointer?
     public let zeros: UnsafeRawPointer?
     public let owner: AnyObject
+    /// How inputs meet the weight when it is int4 (the bundle's `--int4-inputs`).
+    public let preferredInputs: Int4Inputs
 
-    public init(scheme: QuantScheme, data: UnsafeRawPointer, scales: UnsafeRawPointer?, zeros: UnsafeRawPointer?, owner: AnyObject) {
+    public init(scheme: QuantScheme, data: UnsafeRawPointer, scales: UnsafeRawPointer?, zeros: UnsafeRawPointer?, owner: AnyObject,
+                preferredInputs: Int4Inputs = .int16) {
         self.scheme = scheme
         self.data = data
         self.scales = scales
         self.zeros = zeros
         self.owner = owner
+        self.preferredInputs = preferredInputs
     }
 }
 

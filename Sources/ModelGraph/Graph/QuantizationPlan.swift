@@ -19,14 +19,23 @@ public enum TensorRole: String, Sendable {
 }
 
 /// The quantization policy of a bundle: a scheme for decoder linears, one for vision linears,
-/// and the source dtype for everything else.
+/// the source dtype for everything else, and how inputs meet its 4-bit weights at run time.
 public struct QuantizationPlan: Sendable, Equatable {
     public var decoder: QuantScheme
     public var vision: QuantScheme
+    /// The input precision the bundle's int4 weights are applied with (`Int4Inputs`; the
+    /// environment may still override it). Only meaningful when a scheme is int4.
+    public var int4Inputs: Int4Inputs
 
-    public init(decoder: QuantScheme, vision: QuantScheme = .int8) {
+    public init(decoder: QuantScheme, vision: QuantScheme = .int8, int4Inputs: Int4Inputs = .int16) {
         self.decoder = decoder
         self.vision = vision
+        self.int4Inputs = int4Inputs
+    }
+
+    /// True when some linear takes an int4 scheme (so `int4Inputs` matters).
+    public var hasInt4: Bool {
+        [decoder, vision].contains { if case .int4 = $0 { return true } else { return false } }
     }
 
     /// The scheme a tensor is stored in: the policy's for linear weights, else its source float
