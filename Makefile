@@ -53,7 +53,7 @@ demo: build
 # engines side by side (vlmembed int8/int4 bundles, llama.cpp Q8_0/Q4_0/F16, PyTorch bf16/fp32) on
 # the Phi-3.5-V-sized synthetic decoder, interleaved per (prompt length, threads) cell; one image
 # request end to end at 4 and 16 crops (vlmembed vs PyTorch); the integer products vs OpenBLAS sgemm; converting the 8.3 GB
-# checkpoint to int4 next to llama-quantize F16 -> Q4_0. Slow: 1-2 h, and 3 h or more on CPUs without
+# checkpoint to int4 (also with a synthetic DoRA adapter) next to llama-quantize F16 -> Q4_0. Slow: 1-2 h, and 3 h or more on CPUs without
 # AVX512-BF16/AMX, where PyTorch bf16 runs at ~1.3 tok/s (BENCH_IMAGE_RUNS / BENCH_RUNS can leave it out).
 bench: build tools-venv
 	bash Tools/bench/run_preprocess_bench.sh

@@ -72,7 +72,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelGraphTests",
-            dependencies: ["ModelGraph", "TensorFormats"]
+            dependencies: ["ModelGraph", "Kernels", "TensorFormats"]
         ),
         .testTarget(
             name: "ModelsTests",

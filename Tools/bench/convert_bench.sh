@@ -17,6 +17,9 @@
 #   BENCH_ROUNDS     rounds (default 1)
 #   BENCH_THREADS    threads for both llama-quantize and vlmembed convert (default 1)
 #   BENCH_Q8         1 (default) also times llama-quantize F16 -> Q8_0; 0 skips it
+#   BENCH_DORA       1 (default) also times `vlmembed convert --adapter` with a synthetic DoRA adapter in
+#                    VLM2Vec's layout (Tools/bench/make_synthetic_dora.py; r 8 on every decoder qkv/o/
+#                    gate_up/down and CLIP q/k/v/out projection, made under $CACHE/synthetic when missing)
 #   BENCH_WARM       1 (default) reads each input once before its timed run, so every run starts from a
 #                    warm page cache (the inputs are ~8 GB each: on a 24 GB machine a cold read would
 #                    dominate and depend on the order); 0 skips that
@@ -38,6 +41,8 @@ ROUNDS="${BENCH_ROUNDS:-1}"
 THREADS="${BENCH_THREADS:-1}"
 Q8="${BENCH_Q8:-1}"
 WARM="${BENCH_WARM:-1}"
+DORA="${BENCH_DORA:-1}"
+ADAPTER="$CACHE/synthetic/phi35v-8g-random-dora"
 OUT="$CACHE/bench"
 PY="${VLMEMBED_PYTHON:-$CACHE/tools-venv/bin/python}"
 [[ -x "$PY" ]] || PY=python3
@@ -55,6 +60,11 @@ fi
 if [[ ! -f "$GGUF_F16" ]]; then
   say "no $GGUF_F16: writing it (Tools/bench/synthetic_to_gguf.py)"
   "$PY" Tools/bench/synthetic_to_gguf.py --checkpoint "$CKPT" -o "$GGUF_F16"
+fi
+
+if [[ "$DORA" == 1 && ! -f "$ADAPTER/adapter_model.safetensors" ]]; then
+  say "no $ADAPTER: writing it (Tools/bench/make_synthetic_dora.py)"
+  "$PY" Tools/bench/make_synthetic_dora.py "$CKPT" "$ADAPTER"
 fi
 
 USE_TIME=0
@@ -111,7 +121,7 @@ measure() {
   fi
   wall=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b - a}')
   echo "$label $wall $cpu $rss $in_bytes" >>"$WORK/results"
-  printf '  %-28s %8s s wall  %8s s cpu  %7.2f GB peak RSS\n' "$label" "$wall" "$cpu" "$(awk -v r="$rss" 'BEGIN{print r / 1048576}')"
+  printf '  %-32s %8s s wall  %8s s cpu  %7.2f GB peak RSS\n' "$label" "$wall" "$cpu" "$(awk -v r="$rss" 'BEGIN{print r / 1048576}')"
 }
 
 say "llama.cpp: $LLAMA_BIN ($(head -1 "$LLAMA_BIN/BUILD_INFO" 2>/dev/null || echo 'no BUILD_INFO'))"
@@ -126,6 +136,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
     warm "$CKPT"/*.safetensors
     measure vlmembed-convert-int4-g32 "$CKPT_BYTES" "$VLMEMBED" convert "$CKPT" --quant int4 --group-size 32 --threads "$THREADS" -o "$WORK/synthetic-int4.vlmb"
     rm -rf "$WORK/synthetic-int4.vlmb"
+    if [[ "$DORA" == 1 ]]; then
+      warm "$CKPT"/*.safetensors
+      measure vlmembed-convert-int4-g32-dora "$CKPT_BYTES" "$VLMEMBED" convert "$CKPT" --adapter "$ADAPTER" --quant int4 --group-size 32 --threads "$THREADS" -o "$WORK/synthetic-int4-dora.vlmb"
+      rm -rf "$WORK/synthetic-int4-dora.vlmb"
+    fi
   fi
   if [[ "$Q8" == 1 ]]; then
     warm "$GGUF_F16"
@@ -140,13 +155,15 @@ awk '
     if ($4 > rss[$1]) rss[$1] = $4
     if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
   END {
-    printf "%-28s %9s %9s %10s %9s %9s\n", "command (best of rounds)", "wall s", "cpu s", "peak RSS", "input GB", "in GB/s"
+    printf "%-32s %9s %9s %10s %9s %9s\n", "command (best of rounds)", "wall s", "cpu s", "peak RSS", "input GB", "in GB/s"
     for (i = 1; i <= n; i++) { k = order[i]
-      printf "%-28s %9.1f %9s %8.2f GB %9.2f %9.3f\n", k, best[k], cpu[k], rss[k] / 1048576, in_b[k] / 1e9, in_b[k] / 1e9 / best[k] }
-    base = "llama-quantize-Q4_0"; v = "vlmembed-convert-int4-g32"
-    if ((v in best) && (base in best)) {
-      printf "\nratios %s / %s: wall %.2fx, peak RSS %.2fx, input GB/s %.2fx\n", v, base,
-        best[v] / best[base], rss[v] / rss[base], (in_b[v] / best[v]) / (in_b[base] / best[base]) }
+      printf "%-32s %9.1f %9s %8.2f GB %9.2f %9.3f\n", k, best[k], cpu[k], rss[k] / 1048576, in_b[k] / 1e9, in_b[k] / 1e9 / best[k] }
+    base = "llama-quantize-Q4_0"; first = 1
+    split("vlmembed-convert-int4-g32 vlmembed-convert-int4-g32-dora", ours, " ")
+    for (i = 1; i <= 2; i++) { v = ours[i]
+      if ((v in best) && (base in best)) {
+        printf "%sratios %s / %s: wall %.2fx, peak RSS %.2fx, input GB/s %.2fx\n", (first ? "\n" : ""), v, base,
+          best[v] / best[base], rss[v] / rss[base], (in_b[v] / best[v]) / (in_b[base] / best[base]); first = 0 } }
   }' "$WORK/results"
 exit
 }

@@ -125,4 +125,17 @@ void vlm_attention_rows_avx2(const float *q, int64_t q_stride, const float *k, c
                              float *out, int64_t out_stride, int64_t first, int64_t rows, int64_t length,
                              int64_t head_dim, float scale, int32_t causal, void *scratch);
 
+/// row[j] += scale · d[j] for j < columns, where d[j] = Σ_t b[t]·a[t·columns + j] is a fused
+/// multiply-add chain over t = 0..<rank from zero (a is rank × columns, row-major; b has rank
+/// values): one row of W + s·B·A. Bit-identical to the scalar definition. Requires AVX2 and FMA.
+void vlm_low_rank_add_row_avx2(float *row, int64_t columns, const float *a, const float *b, int64_t rank, float scale);
+
+/// ‖x‖₂ of n floats: eight lane accumulators of fused multiply-adds over whole groups of 8, the
+/// lanes summed in order, the tail added with fused multiply-adds, then the square root (PyTorch's
+/// CPU reduction order). Requires AVX2 and FMA.
+float vlm_row_norm_avx2(const float *x, int64_t n);
+
+/// row[j] *= factor for j < columns. Requires AVX2.
+void vlm_scale_row_avx2(float *row, int64_t columns, float factor);
+
 #endif

@@ -48,7 +48,7 @@ extension ModelGraph {
             let merged = DeferredValues {
                 let baseValues = try base.floats()
                 base.releaseSourcePages()
-                return LoRAMath.mergedWeight(base: baseValues, rows: outF, columns: inF, a: try weights.floats(named: aKey),
+                return LoRAMath.mergedWeight(base: consume baseValues, rows: outF, columns: inF, a: try weights.floats(named: aKey),
                                       b: try weights.floats(named: bKey), rank: rank, scale: s, fanInFanOut: fanInFanOut,
                                       magnitude: try dora.map { try weights.floats(named: $0) })
             }
@@ -80,58 +80,48 @@ extension ModelGraph {
 /// The merge arithmetic on raw matrices (fp32), as PEFT's `merge_and_unload` does it.
 public enum LoRAMath {
     /// W' = W + s·ΔW with ΔW = B·A (transposed for fan_in_fan_out, whose base is stored (in, out));
-    /// with `magnitude` (DoRA) each row of W + s·ΔW is rescaled to m / ‖row‖₂.
+    /// with `magnitude` (DoRA) each row of W + s·ΔW is rescaled to m / ‖row‖₂. Works in place on
+    /// `base`, one stored row at a time (ΔW is never materialized), so a merge holds one fp32 copy
+    /// of the weight.
     /// - Parameters: `base` is `[rows × columns]` as stored; `a` is `[rank × k]`, `b` `[n × rank]` with
     ///   (n, k) = (rows, columns), or (columns, rows) for fan_in_fan_out.
-    public static func mergedWeight(base: [Float], rows: Int, columns: Int, a: [Float], b: [Float], rank: Int, scale s: Float,
+    public static func mergedWeight(base: consuming [Float], rows: Int, columns: Int, a: [Float], b: [Float], rank: Int, scale s: Float,
                                     fanInFanOut: Bool, magnitude: [Float]?) -> [Float] {
-        var w = base
-        let n = fanInFanOut ? columns : rows, k = fanInFanOut ? rows : columns
-        let delta = product(b, a, n: n, k: k, rank: rank)
-        for i in 0..<(rows * columns) {
-            let d = fanInFanOut ? delta[(i % columns) * k + i / columns] : delta[i]
-            w[i] += d * s
-        }
-        if let magnitude {
-            for r in 0..<rows {
-                let factor = magnitude[r] / w.withUnsafeBufferPointer { b in b.baseAddress.map { rowNorm($0 + r * columns, count: columns) } ?? 0 }
-                for j in 0..<columns { w[r * columns + j] *= factor }
-            }
+        var w = consume base
+        let k = fanInFanOut ? rows : columns
+        // fan_in_fan_out stores ΔWᵀ: stored (r, j) is Σ_t B[j, t]·A[t, r], so row r takes A's column r
+        // as its B row and Bᵀ as its A (Bᵀ is rank × columns).
+        let aRows = fanInFanOut ? transposed(b, rows: columns, columns: rank) : a
+        w.withUnsafeMutableBufferPointer { buffer in
+            guard let wp = buffer.baseAddress else { return }
+            let out = UncheckedSendable(wp)
+            aRows.withUnsafeBufferPointer { ap in a.withUnsafeBufferPointer { apOriginal in b.withUnsafeBufferPointer { bp in
+                guard let aBase = ap.baseAddress, let bBase = bp.baseAddress, let a0 = apOriginal.baseAddress else { return }
+                let pointers = UncheckedSendable((aBase, bBase, a0))
+                Parallel.forEachClaimed(rows, state: { FloatBuffer(count: max(rank, 1)) }) { column, r in
+                    let (aRows, b, a) = pointers.value
+                    let row = out.value + r * columns
+                    let coefficients: UnsafePointer<Float>
+                    if fanInFanOut {
+                        for t in 0..<rank { column.pointer[t] = a[t * k + r] }
+                        coefficients = UnsafePointer(column.pointer)
+                    } else {
+                        coefficients = b + r * rank
+                    }
+                    LowRankUpdate.addScaledProduct(row: row, columns: columns, a: aRows, b: coefficients, rank: rank, scale: s)
+                    if let magnitude {
+                        LowRankUpdate.scale(row: row, columns: columns, by: magnitude[r] / LowRankUpdate.rowNorm(row, count: columns))
+                    }
+                }
+            } } }
         }
         return w
     }
 
-    /// B·A ([n × rank]·[rank × k]) rounded as PyTorch's CPU matmul rounds these small-rank products:
-    /// each element a fused multiply-add chain over the rank, in order, from zero.
-    static func product(_ b: [Float], _ a: [Float], n: Int, k: Int, rank: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: n * k)
-        out.withUnsafeMutableBufferPointer { o in
-            let rows = UncheckedSendable(o)
-            Parallel.forEach(n) { i in
-                for r in 0..<rank {
-                    let bv = b[i * rank + r]
-                    for j in 0..<k { rows.value[i * k + j] = rows.value[i * k + j].addingProduct(bv, a[r * k + j]) }
-                }
-            }
-        }
-        return out
-    }
-
-    /// ‖row‖₂ in fp32 the way PyTorch's CPU `linalg.norm(dim=1)` reduces a contiguous row (AVX2
-    /// build): eight lane accumulators updated with fused multiply-adds, the lanes summed in order,
-    /// the tail added with fused multiply-adds, then the square root. Matching its rounding makes
-    /// DoRA merges bit-identical to PEFT's `merge_and_unload`.
-    static func rowNorm(_ x: UnsafePointer<Float>, count n: Int) -> Float {
-        var lanes = [Float](repeating: 0, count: 8)
-        let whole = n - n % 8
-        var d = 0
-        while d < whole {
-            for j in 0..<8 { lanes[j] = lanes[j].addingProduct(x[d + j], x[d + j]) }
-            d += 8
-        }
-        var sum = lanes[0]
-        for j in 1..<8 { sum += lanes[j] }
-        while d < n { sum = sum.addingProduct(x[d], x[d]); d += 1 }
-        return sum.squareRoot()
+    /// `m` ([rows × columns], row-major) transposed.
+    static func transposed(_ m: [Float], rows: Int, columns: Int) -> [Float] {
+        var t = [Float](repeating: 0, count: m.count)
+        for i in 0..<rows { for j in 0..<columns { t[j * rows + i] = m[i * columns + j] } }
+        return t
     }
 }

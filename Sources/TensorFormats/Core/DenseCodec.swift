@@ -4,6 +4,7 @@ public enum DenseCodec {
     public static func decode(_ bytes: UnsafeRawBufferPointer, dtype: DType, count: Int) -> [Float] {
         precondition(bytes.count >= count * dtype.byteSize, "tensor byte view shorter than its shape")
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            if let dst = out.baseAddress { HugePages.advise(UnsafeMutableRawPointer(dst), bytes: count * 4) }
             switch dtype {
             case .f32:
                 if count > 0, let src = bytes.baseAddress, let dst = out.baseAddress {
@@ -14,7 +15,7 @@ public enum DenseCodec {
             case .f16:
                 for i in 0..<count { out[i] = FloatCodecs.f16ToF32(bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) }
             case .bf16:
-                for i in 0..<count { out[i] = FloatCodecs.bf16ToF32(bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) }
+                if count > 0, let dst = out.baseAddress { decode(bytes, dtype: .bf16, first: 0, count: count, into: dst) }
             case .f8e4m3:
                 for i in 0..<count { out[i] = FloatCodecs.f8e4m3ToF32(bytes[i]) }
             case .f8e5m2:
