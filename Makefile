@@ -39,6 +39,7 @@ ISA_PATHS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | grep -qw avx2
 
 # Release build: the numeric tests (parity, real GGUF dequantization) are heavy; -enable-testing keeps @testable.
 test: deps real-data
+	@echo "== CPU: $$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); $$(grep -m1 '^flags' /proc/cpuinfo | grep -ow 'avx2\|fma\|f16c\|avx512f\|avx512_vnni\|amx_int8' | sort -u | tr '\n' ' ')-> kernel paths: $(ISA_PATHS) =="
 	@set -e; for isa in $(ISA_PATHS); do \
 	  echo "== test suite on kernel path VLMEMBED_ISA=$$isa =="; \
 	  VLMEMBED_ISA=$$isa VLMEMBED_REAL_DATA=$(CACHE)/real $(SWIFT) test -c release -Xswiftc -enable-testing --disable-xctest; \

@@ -9,8 +9,8 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Merge an adapter, attach the embedding head, quantize and write one .vlmb bundle.",
         discussion: """
-        Decoder-layer linears take --quant; CLIP encoder and projector linears take --vision-quant; everything else keeps its
-        source dtype (Formats/vlmb.md). The source is read by mmap and written one tensor at a time; the output appears only
+        Decoder-layer linears take --quant; CLIP encoder and projector linears take --vision-quant; everything else keeps its \
+        source dtype (Formats/vlmb.md). The source is read by mmap and written one tensor at a time; the output appears only \
         when complete. Example: vlmembed convert Fixtures/models/phi3_v --adapter Fixtures/adapters/reference/phi3_v_adapter --quant int4 --group-size 64 -o phi3v-int4.vlmb
         """
     )

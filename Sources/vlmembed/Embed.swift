@@ -9,8 +9,8 @@ struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Embed text, images and text+image requests with a model (VLM2Vec: last token, L2-normalised).",
         discussion: """
-        Requests are JSON lines: {"id": "q1", "text": "<|image_1|> Represent the given image.", "images": ["cat.jpg"]}.
-        OUT is .safetensors (tensor `embeddings` [N, H] float32, ids in the metadata) or .jsonl ({"id", "embedding"} rows),
+        Requests are JSON lines: {"id": "q1", "text": "<|image_1|> Represent the given image.", "images": ["cat.jpg"]}. \
+        OUT is .safetensors (tensor `embeddings` [N, H] float32, ids in the metadata) or .jsonl ({"id", "embedding"} rows), \
         in request order. Every request is embedded as if alone.
         """
     )

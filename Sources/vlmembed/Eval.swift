@@ -8,9 +8,9 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score retrieval the MMEB way: Precision@1 of the ground-truth candidate, per dataset, meta-task, IND/OOD and overall.",
         discussion: """
-        DATA holds NAME.jsonl per dataset (MMEB-eval rows: qry_text, qry_img_path, tgt_text[], tgt_img_path[]; candidate 0 is
-        the ground truth) and the images under DATA/images (or --images). Datasets other than MMEB's 36 are described in
-        DATA/datasets.json. Embeddings are cached per model under --cache (default $VLMEMBED_CACHE/eval or
+        DATA holds NAME.jsonl per dataset (MMEB-eval rows: qry_text, qry_img_path, tgt_text[], tgt_img_path[]; candidate 0 is \
+        the ground truth) and the images under DATA/images (or --images). Datasets other than MMEB's 36 are described in \
+        DATA/datasets.json. Embeddings are cached per model under --cache (default $VLMEMBED_CACHE/eval or \
         ~/.cache/vlmembed/eval), so a rerun or a killed run only embeds what is missing.
         Distributed: run with --shard i/n -o DIR on n machines, then `vlmembed eval --merge DIR`.
         """

@@ -8,9 +8,9 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a bundle: every checksum, then probes embedded by the bundle and by the fp32 reference.",
         discussion: """
-        Prints per-probe cosine, max abs error, the first traced tensor that drifts by more than 1% and whether each
-        bundle embedding's nearest reference embedding is its own. Exit code 0 when every check passes, 1 when one fails,
-        2 for bad input. --min-cosine defaults by scheme: f32 0.99999, f16/bf16 0.999, int8 0.995, int4 0.95 (the lowest of
+        Prints per-probe cosine, max abs error, the first traced tensor that drifts by more than 1% and whether each \
+        bundle embedding's nearest reference embedding is its own. Exit code 0 when every check passes, 1 when one fails, \
+        2 for bad input. --min-cosine defaults by scheme: f32 0.99999, f16/bf16 0.999, int8 0.995, int4 0.95 (the lowest of \
         the bundle's decoder and vision schemes).
         """
     )

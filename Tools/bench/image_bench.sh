@@ -6,7 +6,9 @@
 #
 # Engines:
 #   vlmembed  `vlmembed embed --model BUNDLE --input image.jsonl --threads T` on the int8 / int4 bundle
-#             (made by engines_bench.sh; `int4-i8in`: the int4 bundle with VLMEMBED_INT4_INPUTS=int8); s/request = wall(image request) - wall(1-token text request),
+#             (made by engines_bench.sh; `int4-i8in`: the int4 bundle with VLMEMBED_INT4_INPUTS=int8;
+#             `int4v4`, `int4v4-i8in`: decoder and CLIP tower both int4 g32, made here on first use);
+#             s/request = wall(image request) - wall(1-token text request),
 #             both in fresh processes, so load cancels. Preprocessing (JPEG decode, HD crops) is included.
 #   pytorch   Tools/bench/torch_image_bench.py: transformers CLIPVisionModel + projection + Phi3Model with
 #             the checkpoint's weights, fp32 (and bf16), on as many crops and positions as vlmembed's
@@ -45,6 +47,10 @@ printf '{"id": "image", "text": "%s", "images": ["image.jpg"]}\n' "$PROMPT" > "$
 BUNDLE="$CACHE/bench/syn-int8.vlmb"
 [[ -f "$BUNDLE" ]] || die "no $BUNDLE (run Tools/bench/engines_bench.sh first: it makes the bundles)"
 echo '{"id": "text1", "text": ""}' > "$OUT/req/text1.jsonl"   # BOS only: times load (as engines_bench.sh)
+if [[ " $RUNS " == *" vlmembed:int4v4"* && ! -f "$CACHE/bench/syn-int4v4.vlmb" ]]; then
+  say "making $CACHE/bench/syn-int4v4.vlmb (vlmembed convert --quant int4 --vision-quant int4 --group-size 32)"
+  "$VLMEMBED" convert "$CKPT" --quant int4 --vision-quant int4 --group-size 32 -o "$CACHE/bench/syn-int4v4.vlmb"
+fi
 say "threads: $THREADS; crops: $CROPS_LIST; runs: $RUNS"
 say "results and logs: $OUT"
 
