@@ -48,6 +48,17 @@ import TensorFormats
         #expect(pinnedDefault == plainViaEnv, "the pinned bundle computes what the environment setting does")
         #expect(pinnedOverridden == plainDefault, "the environment overrides the bundle")
         #expect(pinnedDefault != plainDefault, "8-bit inputs change the embeddings at all")
+
+        // verify reports the arithmetic the probes ran with: the bundle's, or the override. (Its
+        // verdict is not the point here: int4 on this random-weight model sits below the 0.95
+        // default gate with either input precision, so it exits 1.)
+        for (environment, expected) in [(Self.unset, "int8"), (["VLMEMBED_INT4_INPUTS": "int16"], "int16")] {
+            let v = try CLIRunner.run(["verify", pinned, "--reference", Self.phi, "--json"], environment: environment)
+            #expect(v.status == 0 || v.status == 1, "\(v.stdout) \(v.stderr)")
+            let report = try Array(v.stdout.utf8).withUnsafeBytes { try JSONParser.parse($0) }
+            #expect(report["schemes"]?["int4_inputs"]?.stringValue == expected)
+            #expect(["avx2", "generic"].contains(report["kernel_path"]?.stringValue ?? ""))
+        }
     }
 
     @Test func int8InputsNeedAnInt4SchemeAndAKnownName() throws {

@@ -27,6 +27,11 @@ public struct VerificationReport: Sendable {
     public var checksumFailures: [String]
     public var probes: [ProbeComparison]
     public var minCosine: Double
+    /// The kernel path the bundle's probes ran on (`KernelISA`).
+    public var kernelPath: KernelISA = KernelISA.active
+    /// The input precision its int4 weights took (the bundle's choice unless the environment
+    /// overrode it; `Int4Inputs`).
+    public var int4Inputs: Int4Inputs = .int16
 
     public var worstCosine: Double { probes.map { $0.cosine }.min() ?? 1 }
     /// Fraction of probes whose nearest reference embedding is their own.
@@ -107,8 +112,10 @@ public struct BundleVerifier {
             let sims = referenceEmbeddings.map { VectorMath.cosine(bundleEmbeddings[i], $0) }
             comparisons[i].nearestIsOwn = sims.indices.max { sims[$0] < sims[$1] } == i
         }
-        return VerificationReport(bundle: bundlePath, reference: referencePath, plan: bundle.manifest.plan, checksumFailures: failures,
-                                  probes: comparisons, minCosine: minCosine ?? BundleVerifier.defaultMinCosine(for: bundle.manifest.plan))
+        let plan = bundle.manifest.plan
+        return VerificationReport(bundle: bundlePath, reference: referencePath, plan: plan, checksumFailures: failures,
+                                  probes: comparisons, minCosine: minCosine ?? BundleVerifier.defaultMinCosine(for: plan),
+                                  kernelPath: KernelISA.active, int4Inputs: Int4Inputs.active(preferring: plan.int4Inputs))
     }
 }
 

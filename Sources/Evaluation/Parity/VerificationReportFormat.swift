@@ -1,11 +1,14 @@
 import Foundation
+import Kernels
+import ModelGraph
 import TensorFormats
 
 extension VerificationReport {
     /// The human-readable report `verify` prints.
     public var text: String {
         var lines = ["bundle     \(bundle)", "reference  \(reference)",
-                     "schemes    decoder \(plan.decoder.name), vision \(plan.vision.name)",
+                     "schemes    decoder \(plan.decoder.name), vision \(plan.vision.name)"
+                        + (plan.hasInt4 ? "; int4 weights took \(int4Inputs.rawValue) inputs" : "") + "; kernel path \(kernelPath)",
                      "checksums  " + (checksumFailures.isEmpty ? "ok" : "FAILED: " + checksumFailures.joined(separator: ", "))]
         lines.append("probe                      kind         cosine        max|Δ|     drift starts at")
         for p in probes {
@@ -23,7 +26,9 @@ extension VerificationReport {
     public var json: JSONValue {
         .object([
             ("bundle", .string(bundle)), ("reference", .string(reference)),
-            ("schemes", .object([("decoder", .string(plan.decoder.name)), ("vision", .string(plan.vision.name))])),
+            ("schemes", .object([("decoder", .string(plan.decoder.name)), ("vision", .string(plan.vision.name)),
+                                 ("int4_inputs", .string(int4Inputs.rawValue))])),
+            ("kernel_path", .string(kernelPath.rawValue)),
             ("checksums_ok", .bool(checksumFailures.isEmpty)), ("checksum_failures", .array(checksumFailures.map { .string($0) })),
             ("probes", .array(probes.map { p in
                 .object([("id", .string(p.id)), ("kind", .string(p.kind)), ("cosine", .double(p.cosine)), ("max_abs_error", .double(Double(p.maxAbsError))),
