@@ -88,32 +88,25 @@ public enum LoRAMath {
     public static func mergedWeight(base: consuming [Float], rows: Int, columns: Int, a: [Float], b: [Float], rank: Int, scale s: Float,
                                     fanInFanOut: Bool, magnitude: [Float]?) -> [Float] {
         var w = consume base
-        let k = fanInFanOut ? rows : columns
-        // fan_in_fan_out stores ΔWᵀ: stored (r, j) is Σ_t B[j, t]·A[t, r], so row r takes A's column r
-        // as its B row and Bᵀ as its A (Bᵀ is rank × columns).
-        let aRows = fanInFanOut ? transposed(b, rows: columns, columns: rank) : a
+        // Row r of the result is row r of W plus s·Σ_t coefficients[r][t]·terms[t]: for plain
+        // storage coefficients = B and terms = A; fan_in_fan_out stores ΔWᵀ, so stored (r, j) is
+        // Σ_t A[t, r]·B[j, t]: coefficients = Aᵀ, terms = Bᵀ. (Each product is exact inside the
+        // fused multiply-add, so the operand order does not change the bits.)
+        let (coefficients, terms) = fanInFanOut
+            ? (transposed(a, rows: rank, columns: rows), transposed(b, rows: columns, columns: rank)) : (b, a)
         w.withUnsafeMutableBufferPointer { buffer in
-            guard let wp = buffer.baseAddress else { return }
-            let out = UncheckedSendable(wp)
-            aRows.withUnsafeBufferPointer { ap in a.withUnsafeBufferPointer { apOriginal in b.withUnsafeBufferPointer { bp in
-                guard let aBase = ap.baseAddress, let bBase = bp.baseAddress, let a0 = apOriginal.baseAddress else { return }
-                let pointers = UncheckedSendable((aBase, bBase, a0))
-                Parallel.forEachClaimed(rows, state: { FloatBuffer(count: max(rank, 1)) }) { column, r in
-                    let (aRows, b, a) = pointers.value
-                    let row = out.value + r * columns
-                    let coefficients: UnsafePointer<Float>
-                    if fanInFanOut {
-                        for t in 0..<rank { column.pointer[t] = a[t * k + r] }
-                        coefficients = UnsafePointer(column.pointer)
-                    } else {
-                        coefficients = b + r * rank
-                    }
-                    LowRankUpdate.addScaledProduct(row: row, columns: columns, a: aRows, b: coefficients, rank: rank, scale: s)
+            coefficients.withUnsafeBufferPointer { cp in terms.withUnsafeBufferPointer { tp in
+                guard let wp = buffer.baseAddress, let c = cp.baseAddress, let t = tp.baseAddress else { return }
+                let pointers = UncheckedSendable((wp, c, t))
+                Parallel.forEachClaimed(rows) { r in
+                    let (w, coefficients, terms) = pointers.value
+                    let row = w + r * columns
+                    LowRankUpdate.addScaledProduct(row: row, columns: columns, a: terms, b: coefficients + r * rank, rank: rank, scale: s)
                     if let magnitude {
                         LowRankUpdate.scale(row: row, columns: columns, by: magnitude[r] / LowRankUpdate.rowNorm(row, count: columns))
                     }
                 }
-            } } }
+            } }
         }
         return w
     }
