@@ -12,11 +12,16 @@ let package = Package(
         .library(name: "ModelGraph", targets: ["ModelGraph"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Bundle", targets: ["Bundle"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Server", targets: ["Server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Checkpoint formats: safetensors, GGUF, PyTorch zip checkpoints, dtype codecs.
@@ -33,8 +38,19 @@ let package = Package(
         .target(name: "Models", dependencies: ["ModelGraph", "Kernels", "Preprocessing"]),
         // The .vlmb bundle: manifest, streaming atomic writer, mmap reader, checksums.
         .target(name: "Bundle", dependencies: ["TensorFormats", "ModelGraph", "Kernels"]),
+        // The library facade: open any model (folder + adapter, GGUF + mmproj, bundle), embed inputs
+        // (packing text-only ones), decode requests (JSON lines, the HTTP shapes), encode outputs.
+        .target(name: "Runtime", dependencies: ["Models", "Bundle", "ModelGraph", "Preprocessing", "Kernels", "TensorFormats"]),
+        // `vlmembed serve`: the OpenAI/vLLM-compatible HTTP API (Hummingbird), scheduling and packing, limits, auth, metrics.
+        .target(name: "Server", dependencies: [
+            "Runtime",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Parity against the reference (verify) and retrieval scoring (eval).
-        .target(name: "Evaluation", dependencies: ["Models", "Bundle", "ModelGraph", "Preprocessing", "Kernels", "TensorFormats"]),
+        .target(name: "Evaluation", dependencies: ["Runtime", "Models", "Bundle", "ModelGraph", "Preprocessing", "Kernels", "TensorFormats"]),
         // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev).
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -53,6 +69,8 @@ let package = Package(
                 "ModelGraph",
                 "Models",
                 "Bundle",
+                "Runtime",
+                "Server",
                 "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,15 +94,23 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelsTests",
-            dependencies: ["Models", "ModelGraph", "Kernels", "TensorFormats", "Bundle"]
+            dependencies: ["Models", "ModelGraph", "Kernels", "TensorFormats", "Bundle", "Runtime"]
         ),
         .testTarget(
             name: "BundleTests",
-            dependencies: ["Bundle", "ModelGraph", "Models", "Kernels", "TensorFormats"]
+            dependencies: ["Bundle", "Runtime", "ModelGraph", "Models", "Kernels", "TensorFormats"]
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["Server", "Runtime", "Bundle", "ModelGraph", "TensorFormats", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", "Models", "Bundle", "ModelGraph", "Kernels", "TensorFormats", "Preprocessing"]
         ),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["Evaluation", "Bundle", "Models", "ModelGraph", "Kernels", "TensorFormats", "Preprocessing"]
+            dependencies: ["Evaluation", "Runtime", "Bundle", "Models", "ModelGraph", "Kernels", "TensorFormats", "Preprocessing"]
         ),
         .testTarget(
             name: "vlmembedTests",

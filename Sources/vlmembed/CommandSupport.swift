@@ -28,6 +28,14 @@ enum CLI {
         }
     }
 
+    /// Applies `--threads` (1 to `Parallel.maxThreads`).
+    static func setThreads(_ n: Int) throws {
+        guard n >= 1, n <= Parallel.maxThreads else {
+            throw ValidationError("--threads must be between 1 and \(Parallel.maxThreads) (got \(n))")
+        }
+        Parallel.setThreadCount(n)
+    }
+
     static func printError(_ message: String) {
         let line = message.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ")
         writeStderr("vlmembed: error: \(line)\n")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Bundle
+import Runtime
 import Kernels
 import ModelGraph
 import TensorFormats
@@ -48,7 +49,7 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         try CLI.run {
-            if let threads { Parallel.setThreadCount(threads) }
+            if let threads { try CLI.setThreads(threads) }
             let plan = try QuantizationPlan(decoder: scheme(quant), vision: scheme(visionQuant), int4Inputs: inputs())
             let (graph, merges) = try ModelSource.openEmbeddingGraph(source, adapter: adapter, mmproj: mmproj)
             let writer = BundleWriter(plan: plan, adapterPath: adapter, mergedModules: merges.count)

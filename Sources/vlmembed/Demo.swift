@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bundle
+import Runtime
 import Evaluation
 import Foundation
 import Kernels
@@ -46,9 +47,9 @@ struct Demo: ParsableCommand {
             }
             int8Passed = reports.first?.1.passed ?? false
 
-            let requests = try EmbeddingRequest.readJSONLines(root + "/demo/requests.jsonl")
-            let pipeline = try EmbeddingPipeline(graph: try BundleFile(path: work + "/phi3_v-int8.vlmb").graph())
-            let embeddings = try requests.map { try pipeline.embed($0) }
+            let requests = try RequestFile.read(root + "/demo/requests.jsonl")
+            let engine = try EmbeddingEngine.open(ModelSpec(path: work + "/phi3_v-int8.vlmb"))
+            let embeddings = try requests.map { try engine.embed(EmbeddingInput($0)).vector }
             CLI.output("\nembed    \(requests.count) requests with the int8 bundle; cosine similarity:")
             let width = 16
             CLI.output("".padding(toLength: width, withPad: " ", startingAt: 0) + requests.map { String($0.id.prefix(width - 1)).padding(toLength: width, withPad: " ", startingAt: 0) }.joined())

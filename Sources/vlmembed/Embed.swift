@@ -1,9 +1,6 @@
 import ArgumentParser
-import Bundle
-import Kernels
 import Models
-import Preprocessing
-import TensorFormats
+import Runtime
 
 struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,14 +12,7 @@ struct Embed: ParsableCommand {
         """
     )
 
-    @Option(help: "Model: a Hugging Face folder (config.json + safetensors), a GGUF (text; add --mmproj for images) or a .vlmb bundle.")
-    var model: String
-
-    @Option(help: "With a GGUF model: its LLaVA-1.6 clip mmproj GGUF (vision tower + projector), for images.")
-    var mmproj: String?
-
-    @Option(help: "A PEFT LoRA/DoRA adapter folder to merge at load (adapter_config.json + adapter_model.safetensors or .bin).")
-    var adapter: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Requests, one JSON object per line.")
     var input: String
@@ -33,34 +23,23 @@ struct Embed: ParsableCommand {
     @Option(help: "Write every intermediate tensor (names as in cases.json) to this safetensors file.")
     var trace: String?
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
-
-    @Option(help: "Phi-3-V HD crops per image (overrides preprocessor_config.json's num_crops; Phi-3.5-V suggests 16 for single images).")
-    var crops: Int?
-
     @Flag(help: "Embed the other requests when one fails; failures are reported and the exit code is 2.")
     var keepGoing = false
 
     func run() throws {
         try CLI.run {
-            guard output.hasSuffix(".safetensors") || output.hasSuffix(".jsonl") else {
-                throw ValidationError("output must end in .safetensors or .jsonl")
-            }
-            if let crops, crops < 1 { throw ValidationError("--crops must be at least 1") }
-            if let threads { Parallel.setThreadCount(threads) }
-            let requests = try EmbeddingRequest.readJSONLines(input)
-            guard !requests.isEmpty else { throw FormatError(input, "no requests") }
-            var pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(model, adapter: adapter, mmproj: mmproj).0)
-            pipeline.numCropsOverride = crops
+            guard EmbeddingFile.isSupported(output) else { throw ValidationError("output must end in .safetensors or .jsonl") }
+            let requests = try RequestFile.read(input)
+            guard !requests.isEmpty else { throw RuntimeError("\(input): no requests") }
+            let engine = try modelOptions.open()
             let progress = ProgressLine(label: "embed")
-            var rows: [(String, [Float])] = []
+            var rows: [Embedding] = []
             var traces: [(String, Trace)] = []
             var failures = 0
             for (i, request) in requests.enumerated() {
                 let t = Trace(enabled: trace != nil)
                 do {
-                    rows.append((request.id, try pipeline.embed(request, trace: t)))
+                    rows.append(try engine.embed(EmbeddingInput(request), trace: t))
                     traces.append((request.id, t))
                 } catch {
                     guard keepGoing else { throw error }
@@ -69,8 +48,9 @@ struct Embed: ParsableCommand {
                 }
                 progress.update(i + 1, requests.count)
             }
-            try EmbeddingOutput.write(rows, to: output)
-            if let trace { try EmbeddingOutput.writeTrace(traces, to: trace) }
+            guard !rows.isEmpty else { throw RuntimeError("\(input): every request failed; nothing written to \(output)") }
+            try EmbeddingFile.write(rows, to: output)
+            if let trace { try EmbeddingFile.writeTrace(traces, to: trace) }
             CLI.logger.info("embedded \(rows.count) of \(requests.count) requests → \(output)")
             if failures > 0 { throw ExitCode(2) }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bundle
+import Runtime
 import ModelGraph
 import TensorFormats
 

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Bundle
 import Preprocessing
+import Runtime
 import TensorFormats
 
 struct Tokenize: ParsableCommand {
@@ -27,11 +27,9 @@ struct Tokenize: ParsableCommand {
     func run() throws {
         try CLI.run {
             guard (text == nil) != (input == nil) else { throw ValidationError("give exactly one of --text or --input") }
-            let tokenizer = ModelSource.isBundle(model)
-                ? try { let b = try BundleFile(path: model); return try Tokenizer.load(origin: model) { b.embeddedFile($0) } }()
-                : try Tokenizer.load(model: model)
+            let tokenizer = try ModelSource.tokenizer(for: model)
             let items: [(String, String)] = try text.map { [("text", $0)] }
-                ?? EmbeddingRequest.readJSONLines(input ?? "").map { ($0.id, $0.text) }
+                ?? RequestFile.read(input ?? "").map { ($0.id, $0.text) }
             for (id, t) in items {
                 let ids = tokenizer.encode(t, addSpecialTokens: !noSpecial)
                 let pieces = ids.map { tokenizer.piece(forID: $0) ?? "<\($0)>" }

@@ -1,12 +1,13 @@
 import ArgumentParser
 
-/// The `vlmembed` command: reads VLM checkpoints, writes verified embedding bundles, embeds.
+/// The `vlmembed` command: reads VLM checkpoints, writes verified embedding bundles, embeds, serves.
 @main
-struct VLMEmbed: ParsableCommand {
+struct VLMEmbed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlmembed",
-        abstract: "Multimodal embedding models (VLM2Vec-style) on the CPU: inspect, convert, embed, verify.",
-        version: "0.3.0",
-        subcommands: [Inspect.self, Export.self, Tokenize.self, Preprocess.self, Embed.self, Convert.self, Verify.self, Eval.self, Demo.self]
+        abstract: "Multimodal embedding models (VLM2Vec-style) on the CPU: inspect, convert, embed, verify, serve.",
+        version: "0.4.0",
+        subcommands: [Inspect.self, Export.self, Tokenize.self, Preprocess.self, Embed.self, Convert.self, Verify.self, Eval.self,
+                      Serve.self, Demo.self]
     )
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Evaluation
 import Kernels
 import Preprocessing
+import Runtime
 import TensorFormats
 
 struct Verify: ParsableCommand {
@@ -42,8 +43,8 @@ struct Verify: ParsableCommand {
     func run() throws {
         var passed = false
         try CLI.run {
-            if let threads { Parallel.setThreadCount(threads) }
-            let requests = try input.map { try EmbeddingRequest.readJSONLines($0) }
+            if let threads { try CLI.setThreads(threads) }
+            let requests = try input.map { try RequestFile.read($0) }
             let report = try BundleVerifier(minCosine: minCosine).run(bundle: bundle, reference: reference, adapter: adapter, mmproj: mmproj, requests: requests) { line in
                 if CLI.stderrIsTerminal { CLI.writeStderr("\r\u{1B}[K" + line) }
             }

@@ -48,7 +48,7 @@ import TensorFormats
         #expect(out["1"] != out["default"] && out["1"]?.count == out["default"]?.count)
         let bad = try CLIRunner.run(["embed", "--model", Self.phi, "--input", req, "-o", dir + "/bad.safetensors", "--crops", "0"])
         #expect(bad.status == 2)
-        #expect(bad.stderr.contains("--crops must be at least 1"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("--crops must be between 1 and 64 (got 0)"), "\(bad.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/bad.safetensors"))
     }
 

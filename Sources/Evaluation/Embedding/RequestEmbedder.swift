@@ -1,4 +1,5 @@
 import Bundle
+import Runtime
 import Models
 import Preprocessing
 import TensorFormats

@@ -1,4 +1,5 @@
 import Bundle
+import Runtime
 import Kernels
 import ModelGraph
 import Models
@@ -69,23 +70,22 @@ public struct BundleVerifier {
         let bundle = try BundleFile(path: bundlePath)
         log("checking \(bundle.manifest.tensors.count) tensor and \(bundle.manifest.files.count) file checksums")
         let failures = bundle.verifyChecksums()
-        let quantized = try EmbeddingPipeline(graph: try bundle.graph())
-        let (refGraph, _) = try ModelSource.openEmbeddingGraph(referencePath, adapter: adapter, mmproj: mmproj)
-        let reference = try EmbeddingPipeline(graph: refGraph)
-        guard refGraph.config.kind == bundle.manifest.architecture else {
-            throw FormatError(referencePath, "reference is \(refGraph.config.kind.rawValue), the bundle is \(bundle.manifest.architecture.rawValue)")
+        let quantized = try EmbeddingEngine.open(ModelSpec(path: bundlePath))
+        let reference = try EmbeddingEngine.open(ModelSpec(path: referencePath, adapter: adapter, mmproj: mmproj))
+        guard reference.info.backbone == bundle.manifest.architecture.rawValue else {
+            throw FormatError(referencePath, "reference is \(reference.info.backbone), the bundle is \(bundle.manifest.architecture.rawValue)")
         }
         let marker = bundle.manifest.head.imageMarker
-        typealias Probe = (id: String, kind: String, embed: (EmbeddingPipeline, Trace) throws -> [Float])
+        typealias Probe = (id: String, kind: String, input: EmbeddingInput)
         var probes: [Probe] = []
         if let requests {
             for r in requests {
                 let kind = r.images.isEmpty ? "text" : (r.text.replacingOccurrences(of: marker, with: "").trimmingCharacters(in: .whitespaces).isEmpty ? "image" : "text+image")
-                probes.append((r.id, kind, { p, t in try p.embed(r, trace: t) }))
+                probes.append((r.id, kind, EmbeddingInput(r)))
             }
         } else {
             for p in VerificationProbe.builtIn(imageMarker: marker, textOnly: bundle.manifest.architecture.isTextOnly) {
-                probes.append((p.id, p.kind.rawValue, { pipe, t in try pipe.embed(id: p.id, text: p.text, images: p.images, trace: t) }))
+                probes.append((p.id, p.kind.rawValue, .prompt(id: p.id, p.text, images: p.images.map { .decoded($0) })))
             }
         }
         var bundleEmbeddings: [[Float]] = [], referenceEmbeddings: [[Float]] = []
@@ -93,7 +93,7 @@ public struct BundleVerifier {
         for (i, probe) in probes.enumerated() {
             log("probe \(i + 1)/\(probes.count): \(probe.id)")
             let tq = Trace(), tr = Trace()
-            let q = try probe.embed(quantized, tq), r = try probe.embed(reference, tr)
+            let q = try quantized.embed(probe.input, trace: tq).vector, r = try reference.embed(probe.input, trace: tr).vector
             bundleEmbeddings.append(q)
             referenceEmbeddings.append(r)
             var drift: (String, Double)?

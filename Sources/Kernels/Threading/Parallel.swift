@@ -12,6 +12,10 @@ public enum Parallel {
     }
 
     /// Sets the thread count for kernels and for OpenBLAS (call once, before work starts).
+    /// The most threads `setThreadCount` is asked for by a user (a larger request is a mistake,
+    /// and OpenBLAS allocates per-thread buffers for each).
+    public static let maxThreads = 256
+
     public static func setThreadCount(_ n: Int) {
         configuredThreads = max(1, n)
         BLAS.setThreadCount(configuredThreads)

@@ -48,6 +48,13 @@ public enum ImageDecoder {
         return (format, w, h)
     }
 
+    /// Reads only the header of an in-memory file: the format and the (width, height) it declares.
+    public static func probe(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (format: Format, width: Int, height: Int) {
+        let format = try sniff(bytes, name: name)
+        let (w, h) = try headerSize(bytes, format: format, name: name)
+        return (format, w, h)
+    }
+
     /// The format from the magic bytes.
     static func sniff(_ bytes: UnsafeRawBufferPointer, name: String) throws -> Format {
         if bytes.isEmpty { throw FormatError(name, "empty file, not an image") }

@@ -1,3 +1,4 @@
+import Bundle
 import ModelGraph
 import TensorFormats
 
@@ -14,10 +15,19 @@ public enum ModelSource {
     /// must be nil for one.
     public static func openEmbeddingGraph(_ path: String, adapter: String? = nil, mmproj: String? = nil) throws -> (ModelGraph, [AdapterMergeRecord]) {
         if isBundle(path) {
-            if let adapter { throw FormatError(adapter, "cannot apply an adapter to a bundle (\(path)): convert the source with --adapter instead") }
-            if let mmproj { throw FormatError(mmproj, "cannot add an mmproj to a bundle (\(path)): convert the GGUF with --mmproj instead") }
+            try refuseAdditions(to: ModelSpec(path: path, adapter: adapter, mmproj: mmproj))
             return (try BundleFile(path: path).graph(), [])
         }
         return try ModelGraph.loadEmbeddingGraph(source: path, adapter: adapter, mmproj: mmproj)
+    }
+
+    /// A bundle already holds its merged adapter and its vision tower: refuses either given again.
+    public static func refuseAdditions(to spec: ModelSpec) throws {
+        if let adapter = spec.adapter {
+            throw FormatError(adapter, "cannot apply an adapter to a bundle (\(spec.path)): convert the source with --adapter instead")
+        }
+        if let mmproj = spec.mmproj {
+            throw FormatError(mmproj, "cannot add an mmproj to a bundle (\(spec.path)): convert the GGUF with --mmproj instead")
+        }
     }
 }
