@@ -34,12 +34,23 @@ real-data:
 tools-venv:
 	python3 -m venv $(CACHE)/tools-venv && $(CACHE)/tools-venv/bin/pip install -q -r Tools/requirements.txt
 
-# Kernel paths (VLMEMBED_ISA) this machine runs: the suite runs once per path, best first.
-ISA_PATHS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | grep -qw avx2 && grep -m1 '^flags' /proc/cpuinfo | grep -qw fma && grep -m1 '^flags' /proc/cpuinfo | grep -qw f16c && echo avx2) generic
+# Kernel paths (VLMEMBED_ISA) this machine runs: the suite runs once per path, best first. A path
+# the CPU lacks (or this build has no kernel for) is skipped, and `make test` says why.
+CPU_FLAGS   := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2)
+isa_missing  = $(strip $(filter-out $(CPU_FLAGS),$(1)))
+AVX2_NEEDS  := avx2 fma f16c
+AVX512_NEEDS := avx512f avx512bw avx512vl $(AVX2_NEEDS)
+AMX_NEEDS   := amx_int8 amx_tile
+ISA_PATHS   := $(strip $(if $(call isa_missing,$(AVX512_NEEDS)),,avx512) $(if $(call isa_missing,$(AVX2_NEEDS)),,avx2) generic)
+isa_rp      := )
+ISA_SKIPPED := $(subst $(isa_rp) ,$(isa_rp); ,$(strip \
+  amx ($(if $(call isa_missing,$(AMX_NEEDS)),CPU lacks $(call isa_missing,$(AMX_NEEDS)),no amx kernel in this build)) \
+  $(if $(call isa_missing,$(AVX512_NEEDS)),avx512 (CPU lacks $(call isa_missing,$(AVX512_NEEDS)))) \
+  $(if $(call isa_missing,$(AVX2_NEEDS)),avx2 (CPU lacks $(call isa_missing,$(AVX2_NEEDS))))))
 
 # Release build: the numeric tests (parity, real GGUF dequantization) are heavy; -enable-testing keeps @testable.
 test: deps real-data
-	@echo "== CPU: $$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); $$(grep -m1 '^flags' /proc/cpuinfo | grep -ow 'avx2\|fma\|f16c\|avx512f\|avx512_vnni\|amx_int8' | sort -u | tr '\n' ' ')-> kernel paths: $(ISA_PATHS) =="
+	@echo "== CPU: $$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); $$(grep -m1 '^flags' /proc/cpuinfo | grep -ow 'avx2\|fma\|f16c\|avx512f\|avx512bw\|avx512vl\|avx512_vnni\|avx_vnni\|avx512_bf16\|amx_int8' | sort -u | tr '\n' ' ')-> kernel paths: $(ISA_PATHS); skipped: $(ISA_SKIPPED) =="
 	@set -e; for isa in $(ISA_PATHS); do \
 	  echo "== test suite on kernel path VLMEMBED_ISA=$$isa =="; \
 	  VLMEMBED_ISA=$$isa VLMEMBED_REAL_DATA=$(CACHE)/real $(SWIFT) test -c release -Xswiftc -enable-testing --disable-xctest; \

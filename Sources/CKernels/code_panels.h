@@ -23,4 +23,16 @@ int64_t vlm_panel_code_bytes(const vlm_code_rows *w);
 /// each segment s, the 16 rows' float32 scales at [s·16 + c] (0 for missing rows).
 void vlm_pack_panel(const vlm_code_rows *w, int64_t panel, int16_t *codes, float *scales);
 
+/// `vlm_pack_panel`, the common int8/Q8_0/int4 panels vectorised (same bytes). Requires AVX2 and F16C.
+void vlm_pack_panel_avx2(const vlm_code_rows *w, int64_t panel, int16_t *codes, float *scales);
+
+/// Bytes of one packed panel of the 8-bit-input product: 16 rows × `columns` code bytes.
+static inline int64_t vlm_i8_panel_code_bytes(const vlm_code_rows *w) { return w->columns * VLM_I8_PANEL; }
+
+/// Packs 4-bit weight rows [16·panel, 16·panel + 16) for the 8-bit-input product: `codes` gets,
+/// per block of 32 columns and column quad, the 16 rows' 4 unsigned code bytes (row c at byte 4c);
+/// `scales` and `zeros` get, per block, the 16 rows' scale and code offset (0 past the end).
+/// Requires AVX2 and F16C.
+void vlm_i8_pack_panel_avx2(const vlm_code_rows *w, int64_t panel, uint8_t *codes, float *scales, float *zeros);
+
 #endif

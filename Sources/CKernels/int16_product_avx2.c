@@ -147,6 +147,10 @@ static int pack_panel_int4_avx2(const vlm_code_rows *w, int64_t panel, int16_t *
     return 1;
 }
 
+void vlm_pack_panel_avx2(const vlm_code_rows *w, int64_t panel, int16_t *codes, float *scales) {
+    if (!pack_panel_int8_avx2(w, panel, codes, scales) && !pack_panel_int4_avx2(w, panel, codes, scales)) vlm_pack_panel(w, panel, codes, scales);
+}
+
 /// One tile: `mr` input rows of a tile (its packed pairs `ap`, scales `sx`, per block) × the 16
 /// rows of the packed panel `wp` (scales `ws` per segment), over all `columns`; writes y.
 static inline __attribute__((always_inline)) void tile(
@@ -194,7 +198,7 @@ void vlm_i16_product_avx2(const vlm_code_rows *w, int64_t panel_begin, int64_t p
     int16_t *wp = (int16_t *)scratch;
     float *ws = (float *)((char *)scratch + vlm_panel_code_bytes(w));
     for (int64_t p = panel_begin; p < panel_end; p++) {
-        if (!pack_panel_int8_avx2(w, p, wp, ws) && !pack_panel_int4_avx2(w, p, wp, ws)) vlm_pack_panel(w, p, wp, ws);
+        vlm_pack_panel_avx2(w, p, wp, ws);
         const int64_t col0 = p * VLM_I16_PANEL;
         const int64_t valid = w->rows - col0 < VLM_I16_PANEL ? w->rows - col0 : VLM_I16_PANEL;
         for (int64_t t = 0; t < tiles; t++) {

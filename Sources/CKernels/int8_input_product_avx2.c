@@ -10,6 +10,7 @@
 // 6 input rows × 16 weight rows. vpmaddubsw does 32 multiply-adds a µop where vpmaddwd does 16,
 // which is what this path buys over the int16 one, at the cost of 8-bit inputs.
 #include "include/ckernels.h"
+#include "code_panels.h"
 #include "panel_tiles_avx2.h"
 #include <immintrin.h>
 #include <math.h>
@@ -163,6 +164,10 @@ static __attribute__((noinline)) void pack_panel(const vlm_code_rows *w, int64_t
             vlm_store_dwords_8x8(v, codes + b * VLM_I8_BLOCK * VLM_I8_PANEL + 32 * half, 64);
         }
     }
+}
+
+void vlm_i8_pack_panel_avx2(const vlm_code_rows *w, int64_t panel, uint8_t *codes, float *scales, float *zeros) {
+    pack_panel(w, panel, codes, scales, zeros);
 }
 
 /// One tile: `mr` input rows (packed quads `ap`, scales and sums `st`, per block) × the 16 rows

@@ -143,12 +143,13 @@ import Testing
         return y
     }
 
-    static func product(_ matrix: WeightMatrix, _ x: [Float], n: Int) throws -> [Float] {
+    /// The product by `kernel` (default: the active path's variant).
+    static func product(_ matrix: WeightMatrix, _ x: [Float], n: Int, kernel: IntegerProductKernel = .active) throws -> [Float] {
         let codes = try #require(Int16Product.codeRows(matrix))
         var y = [Float](repeating: .nan, count: n * matrix.rows)
         try x.withUnsafeBufferPointer { xb in
             try y.withUnsafeMutableBufferPointer { yb in
-                Int16Product.apply(codes, try #require(xb.baseAddress), count: n, into: try #require(yb.baseAddress), ldy: matrix.rows)
+                Int16Product.apply(codes, try #require(xb.baseAddress), count: n, into: try #require(yb.baseAddress), ldy: matrix.rows, kernel: kernel)
             }
         }
         return y

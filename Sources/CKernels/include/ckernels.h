@@ -67,6 +67,18 @@ void vlm_i16_product_avx2(const vlm_code_rows *w, int64_t panel_begin, int64_t p
                           const int16_t *q, const float *sx, int64_t n,
                           float *y, int64_t ldy, void *scratch);
 
+/// Bytes of scratch one caller of `vlm_i16_product_avx512` needs (two packed panels and their
+/// scales).
+int64_t vlm_i16_scratch_bytes_avx512(const vlm_code_rows *w);
+
+/// `vlm_i16_product_avx2` on zmm registers, bit-identical to it: the same packed inputs (from
+/// `vlm_i16_pack_inputs_avx2`), exact int32 segment sums by `vpdpwssd` (`vnni` ≠ 0, needs
+/// AVX512-VNNI) or `vpmaddwd` + `vpaddd`, the same fp32 scale order. `scratch` needs
+/// `vlm_i16_scratch_bytes_avx512(w)` bytes, 64-byte aligned. Requires AVX512F/BW/VL, AVX2, FMA, F16C.
+void vlm_i16_product_avx512(const vlm_code_rows *w, int64_t panel_begin, int64_t panel_end,
+                            const int16_t *q, const float *sx, int64_t n,
+                            float *y, int64_t ldy, void *scratch, int32_t vnni);
+
 /// Columns per activation block of the 8-bit-input product (each block has its own input scale).
 #define VLM_I8_BLOCK 32
 /// Output channels (weight rows) per packed panel of the 8-bit-input product.
@@ -106,6 +118,18 @@ void vlm_i8_pack_inputs_avx2(const float *x, int64_t ldx, int64_t rows, int64_t 
 void vlm_i8_product_avx2(const vlm_code_rows *w, int64_t panel_begin, int64_t panel_end,
                          const int8_t *q, const float *sx, int64_t n,
                          float *y, int64_t ldy, void *scratch);
+
+/// Bytes of scratch one caller of `vlm_i8_product_avx512` needs (two packed panels, their scales
+/// and code offsets).
+int64_t vlm_i8_scratch_bytes_avx512(const vlm_code_rows *w);
+
+/// `vlm_i8_product_avx2` on zmm registers, bit-identical to it: the same packed inputs (from
+/// `vlm_i8_pack_inputs_avx2`), exact per-block sums by `vpdpbusd` (`vnni` ≠ 0, needs AVX512-VNNI)
+/// or `vpmaddubsw`, the same fp32 order. `scratch` needs `vlm_i8_scratch_bytes_avx512(w)` bytes,
+/// 64-byte aligned. Requires AVX512F/BW/VL, AVX2, FMA and F16C.
+void vlm_i8_product_avx512(const vlm_code_rows *w, int64_t panel_begin, int64_t panel_end,
+                           const int8_t *q, const float *sx, int64_t n,
+                           float *y, int64_t ldy, void *scratch, int32_t vnni);
 
 /// Keys per block of the blocked attention.
 #define VLM_ATTN_KEYS 64

@@ -28,7 +28,9 @@ public struct CPUFeatures: Sendable {
     public var hasAVX2: Bool { flags.contains("avx2") && flags.contains("fma") }
     /// The AVX-512 subset OpenBLAS's SkylakeX kernels need.
     public var hasAVX512: Bool { ["avx512f", "avx512bw", "avx512vl", "avx512dq"].allSatisfy(flags.contains) }
-    public var hasAVX512VNNI: Bool { hasAVX512 && flags.contains("avx512_vnni") }
+    /// The AVX-512 subset vlmembed's own 512-bit kernels need (`KernelISA.avx512`).
+    public var hasAVX512Kernels: Bool { ["avx512f", "avx512bw", "avx512vl"].allSatisfy(flags.contains) }
+    public var hasAVX512VNNI: Bool { hasAVX512Kernels && flags.contains("avx512_vnni") }
     public var hasAMXInt8: Bool { flags.contains("amx_int8") && flags.contains("amx_tile") }
 }
 

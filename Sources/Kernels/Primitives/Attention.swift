@@ -7,7 +7,7 @@ import Glibc
 /// causal mask. Softmax is in fp32 over the allowed keys (masked keys get weight 0, as
 /// upstream's finfo.min additive mask gives after exp).
 ///
-/// On the `avx2` kernel path it is blocked (`vlm_attention_rows_avx2`): an online softmax over
+/// On the `avx2` kernel path (and `avx512`, which runs the same kernel) it is blocked (`vlm_attention_rows_avx2`): an online softmax over
 /// 64-key blocks, so no `length × length` score matrix exists (scratch is O(threads · block)),
 /// and under the causal mask blocks above the diagonal are skipped. On `generic`, each head's
 /// scores are one OpenBLAS sgemm, a row softmax and a second sgemm.
@@ -21,7 +21,7 @@ public enum Attention {
     ) {
         precondition(heads % kvHeads == 0, "heads must be a multiple of kvHeads")
         guard length > 0, heads > 0, headDim > 0 else { return }
-        if KernelISA.active == .avx2 {
+        if KernelISA.active.runsAVX2Kernels {
             blocked(q: q, k: k, v: v, out: out, length: length, heads: heads, kvHeads: kvHeads, headDim: headDim,
                     scale: scale, causal: causal)
             return

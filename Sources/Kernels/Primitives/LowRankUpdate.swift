@@ -1,7 +1,7 @@
 import CKernels
 
 /// The row pieces of a LoRA/DoRA merge (`LoRAMath` in ModelGraph), rounded the way PyTorch's CPU
-/// `merge_and_unload` rounds them. On the `avx2` path they are C kernels (`vlm_low_rank_add_row_avx2`,
+/// `merge_and_unload` rounds them. On the `avx2` and `avx512` paths they are C kernels (`vlm_low_rank_add_row_avx2`,
 /// `vlm_row_norm_avx2`) that do eight columns at once with the same per-element operations, so
 /// both paths give identical bits; `generic` runs the scalar definitions below (on CPUs without
 /// FMA hardware, `addingProduct` is a library call: correct, slow).
@@ -10,7 +10,7 @@ public enum LowRankUpdate {
     /// multiply-add chain over t from zero (`a`: rank × columns, row-major; `b`: rank values).
     public static func addScaledProduct(row: UnsafeMutablePointer<Float>, columns: Int, a: UnsafePointer<Float>,
                                         b: UnsafePointer<Float>, rank: Int, scale: Float) {
-        if KernelISA.active == .avx2 {
+        if KernelISA.active.runsAVX2Kernels {
             vlm_low_rank_add_row_avx2(row, Int64(columns), a, b, Int64(rank), scale)
             return
         }
@@ -25,7 +25,7 @@ public enum LowRankUpdate {
     /// build): eight lane accumulators updated with fused multiply-adds, the lanes summed in order,
     /// the tail added with fused multiply-adds, then the square root.
     public static func rowNorm(_ x: UnsafePointer<Float>, count n: Int) -> Float {
-        if KernelISA.active == .avx2 { return vlm_row_norm_avx2(x, Int64(n)) }
+        if KernelISA.active.runsAVX2Kernels { return vlm_row_norm_avx2(x, Int64(n)) }
         var lanes = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
         let whole = n - n % 8
         var d = 0
@@ -44,7 +44,7 @@ public enum LowRankUpdate {
 
     /// row[j] *= factor for j < columns.
     public static func scale(row: UnsafeMutablePointer<Float>, columns: Int, by factor: Float) {
-        if KernelISA.active == .avx2 {
+        if KernelISA.active.runsAVX2Kernels {
             vlm_scale_row_avx2(row, Int64(columns), factor)
             return
         }

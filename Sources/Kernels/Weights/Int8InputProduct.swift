@@ -10,7 +10,9 @@ import CKernels
 /// 4-bit weights' own (½·max|w|/7 of a group). Taken only for bundles converted with
 /// `--int4-inputs int8` or with `VLMEMBED_INT4_INPUTS=int8` (`Int4Inputs`); then it is how 4-bit
 /// weights are applied on every path: `generic` rounds the inputs the same way (`roundedInputs`)
-/// before its fp32 product. Panels are split over threads; no fp32 copy of the weight is made.
+/// before its fp32 product. Panels are split over threads; no fp32 copy of the weight is made. The
+/// `avx512` path runs the same arithmetic on zmm registers (`vpdpbusd` with AVX512-VNNI), with
+/// bit-identical results.
 enum Int8InputProduct {
     /// The kernel's view of a 4-bit weight in stored row order, or nil when 4-bit weights do not
     /// take 8-bit inputs (`Int4Inputs.active(preferring:)` of the weight's preference is `int16`,
@@ -21,21 +23,27 @@ enum Int8InputProduct {
         return vlm_i8_supports(&rows) == 1 ? rows : nil
     }
 
-    /// y[i·ldy + r] for i < n, r < rows (overwritten).
+    /// y[i·ldy + r] for i < n, r < rows (overwritten), by `kernel` (default: the active path's).
     static func apply(_ codes: vlm_code_rows, _ x: UnsafePointer<Float>, count n: Int,
-                      into y: UnsafeMutablePointer<Float>, ldy: Int) {
+                      into y: UnsafeMutablePointer<Float>, ldy: Int, kernel: IntegerProductKernel = .active) {
         let columns = Int64(codes.columns), rows = Int64(n)
         let layout = withUnsafePointer(to: codes) { w in
             PanelProductDriver.Layout(tile: Int(VLM_I8_TILE), panels: (Int(codes.rows) + Int(VLM_I8_PANEL) - 1) / Int(VLM_I8_PANEL),
                                       packedInputBytes: Int(vlm_i8_packed_input_bytes(rows, columns)),
                                       packedScaleCount: Int(vlm_i8_packed_scale_count(rows, columns)),
-                                      scratchBytes: Int(vlm_i8_scratch_bytes(w)))
+                                      scratchBytes: Int(kernel.isAVX512 ? vlm_i8_scratch_bytes_avx512(w) : vlm_i8_scratch_bytes(w)),
+                                      panelStep: kernel.isAVX512 ? 2 : 1)
         }
         PanelProductDriver.run(inputs: n, layout, packInputs: { q, scales, r0, r1 in
             vlm_i8_pack_inputs_avx2(x, columns, rows, columns, Int64(r0), Int64(r1), q.assumingMemoryBound(to: Int8.self), scales)
         }, product: { q, scales, p0, p1, scratch in
             withUnsafePointer(to: codes) { w in
-                vlm_i8_product_avx2(w, Int64(p0), Int64(p1), q.assumingMemoryBound(to: Int8.self), scales, rows, y, Int64(ldy), scratch)
+                let packed = q.assumingMemoryBound(to: Int8.self)
+                if kernel.isAVX512 {
+                    vlm_i8_product_avx512(w, Int64(p0), Int64(p1), packed, scales, rows, y, Int64(ldy), scratch, kernel.vnniFlag)
+                } else {
+                    vlm_i8_product_avx2(w, Int64(p0), Int64(p1), packed, scales, rows, y, Int64(ldy), scratch)
+                }
             }
         })
     }

@@ -10,6 +10,8 @@ enum PanelProductDriver {
         var tile: Int, panels: Int
         /// Bytes of packed input codes, floats of packed input scales, bytes of per-thread scratch.
         var packedInputBytes: Int, packedScaleCount: Int, scratchBytes: Int
+        /// Panels a kernel takes at once (runs are a multiple of it where possible).
+        var panelStep: Int = 1
     }
 
     /// Allocates the packed inputs (64-byte aligned) and their scales, calls
@@ -31,7 +33,8 @@ enum PanelProductDriver {
         }
         let panels = layout.panels
         let threads = min(Parallel.threadCount, panels)
-        let run = threads <= 1 ? panels : max(1, panels / (threads * 8))
+        let step = max(1, layout.panelStep)
+        let run = threads <= 1 ? panels : (max(1, panels / (threads * 8)) + step - 1) / step * step
         let runs = (panels + run - 1) / run
         Parallel.forEachClaimed(runs, state: { FloatBuffer(count: (layout.scratchBytes + 3) / 4) }) { scratch, c in
             let p0 = c * run, p1 = min(panels, p0 + run)

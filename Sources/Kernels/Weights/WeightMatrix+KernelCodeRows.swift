@@ -17,11 +17,12 @@ extension WeightMatrix {
             c.row_bytes = Int64(columns)
             c.scales = scales
             c.group = Int64(columns)
-        case .int4(let group, _):
+        case .int4(let group, let asymmetric):
             c.kind = Int32(VLM_CODES_INT4)
             c.row_bytes = Int64((columns + 1) / 2)
             c.scales = scales
-            c.zeros = zeros?.assumingMemoryBound(to: UInt8.self)
+            // Symmetric weights have no zero points, whatever section a constructor attached.
+            c.zeros = asymmetric ? zeros?.assumingMemoryBound(to: UInt8.self) : nil
             c.group = Int64(group)
         case .ggmlQ8_0:
             c.kind = Int32(VLM_CODES_GGML_Q8_0)

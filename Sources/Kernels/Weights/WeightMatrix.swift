@@ -106,37 +106,33 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    private func applyInStoredOrder(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, ldy ld: Int) {
-        switch storage {
-        case .f32 where Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0:
+    /// y = x·Wᵀ in stored row order, by the kernel `kernel(forInputs: n)` picks. A new kernel is
+    /// a new case there (with its row-independence stated), so the segmented `apply` sees it too.
+    func applyInStoredOrder(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, ldy ld: Int) {
+        switch kernel(forInputs: n) {
+        case .sgemm:
             BLAS.sgemm(.no, .yes, m: n, n: rows, k: columns, a: x, lda: columns,
                        b: base.assumingMemoryBound(to: Float.self), ldb: columns, c: y, ldc: ld)
-        case .int8 where n < QuantizedDirectProduct.inputLimit, .int4 where n < QuantizedDirectProduct.inputLimit,
-             .ggmlQ8_0 where n < QuantizedDirectProduct.inputLimit, .ggmlQ4_0 where n < QuantizedDirectProduct.inputLimit:
+        case .direct:
             applyDirect(x, count: n, into: y, ldy: ld)
-        case .int8, .int4, .ggmlQ8_0, .ggmlQ4_0:
-            if let codes = Int8InputProduct.codeRows(self) {
-                // With VLMEMBED_INT4_INPUTS=int8, 4-bit codes take 8-bit inputs on every path.
-                if KernelISA.active == .avx2 {
-                    Int8InputProduct.apply(codes, x, count: n, into: y, ldy: ld)
-                } else {
-                    let rounded = Int8InputProduct.roundedInputs(x, count: n, columns: columns)
-                    rounded.withUnsafeBufferPointer { r in
-                        if let r = r.baseAddress { applyByWidening(r, count: n, into: y, ldy: ld) }
-                    }
-                }
-            } else if KernelISA.active == .avx2, let codes = Int16Product.codeRows(self) {
-                Int16Product.apply(codes, x, count: n, into: y, ldy: ld)
-            } else {
-                applyByWidening(x, count: n, into: y, ldy: ld)
+        case .int8Inputs(let codes):
+            Int8InputProduct.apply(codes, x, count: n, into: y, ldy: ld)
+        case .roundedInt8Inputs:
+            let rounded = Int8InputProduct.roundedInputs(x, count: n, columns: columns)
+            rounded.withUnsafeBufferPointer { r in
+                if let r = r.baseAddress { applyByWidening(r, count: n, into: y, ldy: ld) }
             }
-        default:
+        case .int16(let codes):
+            Int16Product.apply(codes, x, count: n, into: y, ldy: ld)
+        case .widening:
             applyByWidening(x, count: n, into: y, ldy: ld)
         }
     }
 
-    /// y = x·Wᵀ through fp32 tiles of rows (about 4 MB each) and sgemm; any storage.
-    func applyByWidening(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, ldy ld: Int) {
+    /// y = x·Wᵀ through fp32 tiles of rows (about 4 MB each) and sgemm; any storage. With
+    /// `segments` (row counts summing to n), each tile is widened once and multiplied into each
+    /// segment by its own sgemm, so every segment gets the bits of a call over it alone.
+    func applyByWidening(_ x: UnsafePointer<Float>, count n: Int, segments: [Int]? = nil, into y: UnsafeMutablePointer<Float>, ldy ld: Int) {
         let tile = max(1, min(rows, (1 << 20) / max(columns, 1)))
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
         defer { scratch.deallocate() }
@@ -144,7 +140,12 @@ public struct WeightMatrix: @unchecked Sendable {
         while r0 < rows {
             let r1 = min(rows, r0 + tile)
             widenRows(r0..<r1, into: scratch)
-            BLAS.sgemm(.no, .yes, m: n, n: r1 - r0, k: columns, a: x, lda: columns, b: scratch, ldb: columns, c: y + r0, ldc: ld)
+            var i0 = 0
+            for m in segments ?? [n] {
+                BLAS.sgemm(.no, .yes, m: m, n: r1 - r0, k: columns, a: x + i0 * columns, lda: columns, b: scratch, ldb: columns,
+                           c: y + i0 * ld + r0, ldc: ld)
+                i0 += m
+            }
             r0 = r1
         }
     }

@@ -26,6 +26,8 @@ public struct LlavaNextModel: EmbeddingModel {
         imageTokenIndex = image.imageTokenIndex
     }
 
+    public var textDecoder: TransformerDecoder? { decoder }
+
     public func finalHiddenStates(_ input: PreparedInput, rows: DecoderRows, trace: Trace) throws -> FloatBuffer {
         let ids = input.inputIds
         // A text-only request keeps a literal <image> token as its plain embedding (upstream).

@@ -26,6 +26,8 @@ public struct Phi3VModel: EmbeddingModel {
         subSeparator = try graph.floats("image.sub_GN")
     }
 
+    public var textDecoder: TransformerDecoder? { decoder }
+
     public func finalHiddenStates(_ input: PreparedInput, rows: DecoderRows, trace: Trace) throws -> FloatBuffer {
         let ids = input.inputIds
         return try decoder.spliceAndRun(ids, slots: ids.indices.filter { ids[$0] < 0 }, hasImages: !input.images.isEmpty, rows: rows, trace: trace) {

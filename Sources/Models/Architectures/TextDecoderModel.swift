@@ -20,6 +20,8 @@ public struct TextDecoderModel: EmbeddingModel {
         return "\(kind.rawValue) is a text-only model but the request has \(images) image(s)\(hint)"
     }
 
+    public var textDecoder: TransformerDecoder? { decoder }
+
     public func finalHiddenStates(_ input: PreparedInput, rows: DecoderRows, trace: Trace) throws -> FloatBuffer {
         guard input.images.isEmpty else {
             throw ModelError(Self.imageRefusal(kind: config.kind, images: input.images.count))

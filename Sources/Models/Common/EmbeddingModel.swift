@@ -9,24 +9,40 @@ public protocol EmbeddingModel: Sendable {
     /// Final-norm states for one request: `[L × H]` (L = inputIds.count) for `.all`, `[1 × H]` (the
     /// last position) for `.last` unless `trace` is enabled (a trace always gets every row).
     func finalHiddenStates(_ input: PreparedInput, rows: DecoderRows, trace: Trace) throws -> FloatBuffer
+    /// The decoder a text-only input (no images, no image slots) runs through: its final-norm
+    /// states are this decoder's `run` over its token embeddings (`embed`), nothing else. Packed
+    /// forwards reach the decoder here; nil: this model's inputs are embedded one at a time.
+    var textDecoder: TransformerDecoder? { get }
 }
 
 extension EmbeddingModel {
     /// The VLM2Vec embedding: the last token's final-norm state, L2-normalised.
     public func embed(_ input: PreparedInput, trace: Trace = .disabled) throws -> [Float] {
-        guard !input.inputIds.isEmpty else { throw ModelError("empty request: no tokens") }
-        let length = input.inputIds.count
-        guard length <= config.decoder.maxPositions else {
-            throw ModelError("request has \(length) tokens, more than the model's \(config.decoder.maxPositions) positions")
-        }
+        if let refusal = refusal(of: input) { throw refusal }
         let y = try finalHiddenStates(input, rows: .last, trace: trace)
         let h = config.decoder.hiddenSize
         let lastRow = y.count / h - 1
-        let pooled = Array(UnsafeBufferPointer(start: y.pointer + lastRow * h, count: h))
-        trace.record("pooled", shape: [1, h], pooled)
+        return embedding(ofLastState: Array(UnsafeBufferPointer(start: y.pointer + lastRow * h, count: h)), trace: trace)
+    }
+
+    /// Why `embed` refuses `input` before any work (no tokens, or more than the model's
+    /// positions), or nil.
+    public func refusal(of input: PreparedInput) -> ModelError? {
+        guard !input.inputIds.isEmpty else { return ModelError("empty request: no tokens") }
+        let length = input.inputIds.count
+        guard length <= config.decoder.maxPositions else {
+            return ModelError("request has \(length) tokens, more than the model's \(config.decoder.maxPositions) positions")
+        }
+        return nil
+    }
+
+    /// The embedding of the last token's final-norm state `pooled`: L2-normalised when the head
+    /// says so (VLM2Vec always does).
+    public func embedding(ofLastState pooled: [Float], trace: Trace = .disabled) -> [Float] {
+        trace.record("pooled", shape: [1, pooled.count], pooled)
         guard head.normalize else { return pooled }
         let normalized = Normalization.l2Normalized(pooled)
-        trace.record("pooled_normalized", shape: [1, h], normalized)
+        trace.record("pooled_normalized", shape: [1, normalized.count], normalized)
         return normalized
     }
 }

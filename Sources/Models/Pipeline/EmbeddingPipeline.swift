@@ -128,7 +128,8 @@ public struct EmbeddingPipeline: Sendable {
         try embed(id: id, input: try preprocess(id: id, text: text, images: images).input, trace: trace)
     }
 
-    private func embed(id: String, input: PreparedInput, trace: Trace) throws -> [Float] {
+    /// The embedding of a prepared input (`preprocess`); errors name `id`.
+    public func embed(id: String, input: PreparedInput, trace: Trace = .disabled) throws -> [Float] {
         do { return try model.embed(input, trace: trace) } catch let e as ModelError {
             throw ModelError("request '\(id)': \(e.message)")
         }

@@ -29,15 +29,19 @@ func cosine(_ a: [Float], _ b: [Float]) -> Double {
     return dot / (na * nb).squareRoot()
 }
 
-/// `WeightMatrix.apply` of `matrix` (n input rows `x`) on both paths: `avx2` must equal the
-/// integer product's own result `direct` bit for bit, `generic` the exact-W' widening of
-/// `genericInputs` bit for bit, and a view in reversed row order on `avx2` the same values
-/// reordered. Returns the cosine between the two paths.
+/// `WeightMatrix.apply` of `matrix` (n input rows `x`) on every path this CPU runs: `avx2` (and
+/// `avx512`, where the CPU has it) must equal the integer product's own result `direct` bit for
+/// bit, `generic` the exact-W' widening of `genericInputs` bit for bit, and a view in reversed row
+/// order on `avx2` the same values reordered. Returns the cosine between `avx2` and `generic`.
 func checkApplyDispatch(_ matrix: WeightMatrix, _ x: [Float], n: Int, direct: [Float], genericInputs: [Float]) throws -> Double {
     let viaAVX2 = try Int16ProductTests.apply(matrix, x, n: n, on: .avx2)
     let viaGeneric = try Int16ProductTests.apply(matrix, x, n: n, on: .generic)
     let widened = try runWeightApply(matrix, genericInputs, n: n, ldy: matrix.rows, bias: nil, .widened)
     #expect(viaAVX2.map(\.bitPattern) == direct.map(\.bitPattern))
+    if KernelISA.avx512.isSupported() {
+        let viaAVX512 = try Int16ProductTests.apply(matrix, x, n: n, on: .avx512)
+        #expect(viaAVX512.map(\.bitPattern) == direct.map(\.bitPattern), "avx512 differs from the integer product")
+    }
     #expect(viaGeneric.map(\.bitPattern) == widened.map(\.bitPattern))
     let order = Array((0..<matrix.rows).reversed())
     let viewed = try Int16ProductTests.apply(matrix.reorderingRows(order), x, n: n, on: .avx2)
