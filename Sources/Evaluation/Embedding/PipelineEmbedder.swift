@@ -36,6 +36,8 @@ public struct PipelineEmbedder: RequestEmbedder {
         }
     }
 
+    public var imageMarker: String { engine.info.imageMarker }
+
     public func embed(_ request: EmbeddingRequest) throws -> [Float] {
         try engine.embed(EmbeddingInput(request)).vector
     }

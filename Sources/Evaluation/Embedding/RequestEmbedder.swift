@@ -10,6 +10,8 @@ import TensorFormats
 public protocol RequestEmbedder: Sendable {
     /// The backbone, which decides the image marker: `"phi3_v"` or `"llava_next"`.
     var backbone: String { get }
+    /// The model's image marker (`<|image_1|>`, `<image>`; empty for text-only models).
+    var imageMarker: String { get }
     /// A stable checksum of everything that decides the embeddings (weights, tokenizer,
     /// preprocessing settings); cached embeddings are keyed by it.
     var modelIdentity: String { get }

@@ -202,20 +202,20 @@ public final class EvalRunner {
     }
 
     /// The request a model sees for an input: the MMEB text with the backbone's marker, and the image.
-    func request(_ input: EvalInput, backbone: String, id: String) -> EmbeddingRequest {
-        EmbeddingRequest(id: id, text: ImageMarker.apply(input.text, backbone: backbone),
+    func request(_ input: EvalInput, marker: String, id: String) -> EmbeddingRequest {
+        EmbeddingRequest(id: id, text: ImageMarker.apply(input.text, marker: marker),
                          images: input.hasImage ? [EvalDataset.resolve(input.imagePath, root: imagesRoot)] : [])
     }
 
     func keys(for row: EvalRow, side: Side) throws -> [InputKey] {
         try ([row.query] + row.candidates).map { input in
-            let text = ImageMarker.apply(input.text, backbone: side.embedder.backbone)
+            let text = ImageMarker.apply(input.text, marker: side.embedder.imageMarker)
             return try keyer.key(text: text, imageFile: input.hasImage ? EvalDataset.resolve(input.imagePath, root: imagesRoot) : nil)
         }
     }
 
     func embed(_ input: EvalInput, side: Side, id: String) throws -> [Float] {
-        try side.embedder.embed(request(input, backbone: side.embedder.backbone, id: id))
+        try side.embedder.embed(request(input, marker: side.embedder.imageMarker, id: id))
     }
 
     /// All of a model's embeddings must have one width (a mismatch means a damaged cache).

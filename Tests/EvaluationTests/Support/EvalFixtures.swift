@@ -17,6 +17,9 @@ final class FakeEmbedder: RequestEmbedder, @unchecked Sendable {
         modelIdentity = identity
     }
 
+    /// The marker its backbone's head carries.
+    var imageMarker: String { backbone == "llava_next" ? "<image>" : "<|image_1|>" }
+
     var callCount: Int { lock.withLock { calls } }
 
     func embed(_ request: EmbeddingRequest) throws -> [Float] {
