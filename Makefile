@@ -79,5 +79,13 @@ bench: build tools-venv
 bench-engines: build tools-venv
 	bash Tools/bench/engines_bench.sh $(BENCH_ENGINES_ARGS)
 
+# The HTTP API end to end (not part of `make test` yet): every response validated against Formats/openapi.yaml,
+# the official OpenAI SDK and vLLM's multimodal request, each embedding bit-identical to `vlmembed embed`; ~1 min.
+.PHONY: serve-check
+serve-check: build
+	@test -x $(CACHE)/serve-venv/bin/python || python3 -m venv $(CACHE)/serve-venv
+	@cmp -s Tools/serve/requirements.txt $(CACHE)/serve-venv/.requirements.txt || { $(CACHE)/serve-venv/bin/pip install -q -r Tools/serve/requirements.txt && cp Tools/serve/requirements.txt $(CACHE)/serve-venv/.requirements.txt; }
+	$(CACHE)/serve-venv/bin/python Tools/serve/api_check.py .build/release/vlmembed
+
 clean:
 	rm -rf .build
