@@ -3,6 +3,7 @@ import Foundation
 import Bundle
 import Kernels
 import ModelGraph
+import Preprocessing
 import TensorFormats
 
 struct Convert: ParsableCommand {
@@ -48,10 +49,11 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         try CLI.run {
-            if let threads { Parallel.setThreadCount(threads) }
+            CLI.applyThreads(threads)
             let plan = try QuantizationPlan(decoder: scheme(quant), vision: scheme(visionQuant), int4Inputs: inputs())
             let (graph, merges) = try ModelSource.openEmbeddingGraph(source, adapter: adapter, mmproj: mmproj)
-            let writer = BundleWriter(plan: plan, adapterPath: adapter, mergedModules: merges.count)
+            var writer = BundleWriter(plan: plan, adapterPath: adapter, mergedModules: merges.count)
+            writer.validateFiles = { files in _ = try Tokenizer.load(origin: files.origin, file: files.bytes) }
             let bar = ProgressBar(label: "convert", bytes: true)
             let started = Date()
             try writer.write(graph, to: output) { p in bar.update(p.bytesDone, p.bytesTotal, detail: p.currentTensor) }

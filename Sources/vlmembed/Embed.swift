@@ -48,7 +48,8 @@ struct Embed: ParsableCommand {
                 throw ValidationError("output must end in .safetensors or .jsonl")
             }
             if let crops, crops < 1 { throw ValidationError("--crops must be at least 1") }
-            if let threads { Parallel.setThreadCount(threads) }
+            if let crops, crops > InputLimits.maxCrops { throw ValidationError("--crops must be at most \(InputLimits.maxCrops)") }
+            CLI.applyThreads(threads)
             let requests = try EmbeddingRequest.readJSONLines(input)
             guard !requests.isEmpty else { throw FormatError(input, "no requests") }
             var pipeline = try EmbeddingPipeline(graph: try ModelSource.openEmbeddingGraph(model, adapter: adapter, mmproj: mmproj).0)
@@ -69,6 +70,8 @@ struct Embed: ParsableCommand {
                 }
                 progress.update(i + 1, requests.count)
             }
+            // Every request failed: nothing to write (an empty output would look like success).
+            guard !rows.isEmpty else { throw FormatError(input, "all \(requests.count) requests failed; no output written") }
             try EmbeddingOutput.write(rows, to: output)
             if let trace { try EmbeddingOutput.writeTrace(traces, to: trace) }
             CLI.logger.info("embedded \(rows.count) of \(requests.count) requests → \(output)")

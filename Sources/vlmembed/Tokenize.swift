@@ -28,7 +28,7 @@ struct Tokenize: ParsableCommand {
         try CLI.run {
             guard (text == nil) != (input == nil) else { throw ValidationError("give exactly one of --text or --input") }
             let tokenizer = ModelSource.isBundle(model)
-                ? try { let b = try BundleFile(path: model); return try Tokenizer.load(origin: model) { b.embeddedFile($0) } }()
+                ? try { let b = try BundleFile(path: model); return try Tokenizer.load(origin: model) { try b.verifiedEmbeddedFile($0) } }()
                 : try Tokenizer.load(model: model)
             let items: [(String, String)] = try text.map { [("text", $0)] }
                 ?? EmbeddingRequest.readJSONLines(input ?? "").map { ($0.id, $0.text) }
