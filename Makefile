@@ -2,6 +2,8 @@
 #   make demo   install missing system packages, build release, run the demo on the tiny model
 #   make test   install missing system packages, fetch pinned real artifacts, run the whole test suite
 #   make build  release build only
+#   make fuzz   libFuzzer campaign over every parser (FUZZ_SECONDS per target; not part of make test)
+#   make probe  every command over a generated hostile corpus (PROBE_RUNS runs; not part of make test)
 
 SWIFT   ?= swift
 CACHE   ?= $(HOME)/.cache/vlmembed
@@ -10,7 +12,7 @@ export VLMEMBED_CACHE := $(CACHE)
 # Debian packages the build and tests need (checked with dpkg, installed with apt-get when missing).
 APT_PACKAGES := pkg-config ca-certificates libjpeg62-turbo-dev libpng-dev libopenblas-dev python3-numpy xz-utils
 
-.PHONY: deps build test demo real-data tools-venv clean bench bench-engines
+.PHONY: deps build test demo real-data tools-venv clean bench bench-engines fuzz probe
 
 deps:
 	@missing=""; \
@@ -86,6 +88,18 @@ serve-check: build
 	@test -x $(CACHE)/serve-venv/bin/python || python3 -m venv $(CACHE)/serve-venv
 	@cmp -s Tools/serve/requirements.txt $(CACHE)/serve-venv/.requirements.txt || { $(CACHE)/serve-venv/bin/pip install -q -r Tools/serve/requirements.txt && cp Tools/serve/requirements.txt $(CACHE)/serve-venv/.requirements.txt; }
 	$(CACHE)/serve-venv/bin/python Tools/serve/api_check.py .build/release/vlmembed
+
+# Fuzzing (Fuzz/README.md): builds the ASan+libFuzzer harness in .build-fuzz and runs each target for
+# FUZZ_SECONDS from its committed seed corpus; crashing inputs land minimised in Fuzz/regressions/,
+# which `make test` replays (Tests/FuzzEntriesTests).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) bash Fuzz/run.sh
+
+# Every command over truncated, bit-flipped and edited files, each under timeout and a memory limit.
+PROBE_RUNS ?= 5000
+probe: deps
+	PROBE_RUNS=$(PROBE_RUNS) SWIFT=$(SWIFT) bash Tools/probe/probe.sh
 
 clean:
 	rm -rf .build

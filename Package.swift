@@ -59,6 +59,9 @@ let package = Package(
         // Speed benchmarks (not tests): run by Tools/bench/*.sh next to the upstream peers.
         .executableTarget(name: "PreprocessBench", dependencies: ["Preprocessing", "Kernels"], path: "Benchmarks/PreprocessBench"),
         .executableTarget(name: "BundleOpenBench", dependencies: ["Bundle", "ModelGraph"], path: "Benchmarks/BundleOpenBench"),
+        // The fuzz targets' entry points (Fuzz/README.md), shared by the libFuzzer harness and the replay test.
+        .target(name: "FuzzEntries", dependencies: ["TensorFormats", "Preprocessing", "ModelGraph", "Models", "Bundle", "Runtime", "Evaluation"],
+                path: "Fuzz/Entries"),
         // The command line: thin, no logic of its own.
         .executableTarget(
             name: "vlmembed",
@@ -116,6 +119,19 @@ let package = Package(
             name: "vlmembedTests",
             dependencies: ["vlmembed", "TensorFormats"]
         ),
+        .testTarget(
+            name: "FuzzEntriesTests",
+            dependencies: ["FuzzEntries"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer harness exists only when VLMEMBED_FUZZ=1 (set by `make fuzz`), so the normal build
+// and `make test` never compile or link it.
+if Context.environment["VLMEMBED_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .executableTarget(name: "vlmembed-fuzz", dependencies: ["FuzzEntries", "CFuzzDriver"], path: "Fuzz/Harness"),
+    ]
+}

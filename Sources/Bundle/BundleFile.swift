@@ -35,6 +35,28 @@ public final class BundleFile: @unchecked Sendable {
         }
         tensorIndex = index
         try BundleFile.checkLayout(manifest, header: header, path: path)
+        try checkScalesFinite()
+    }
+
+    /// Every int8/int4 scale is finite (a NaN or infinite scale would turn embeddings into NaN);
+    /// scales are a small fraction of a bundle, so this costs little at open.
+    private func checkScalesFinite() throws {
+        for t in manifest.tensors {
+            guard let section = t.scales else { continue }
+            let raw = bytes(section)
+            switch t.scheme {
+            case .int8:
+                for i in 0..<(raw.count / 4) where (raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian >> 23) & 0xFF == 0xFF {
+                    throw FormatError(path, "tensor '\(t.name)': scale \(i) is not finite (NaN or infinity)")
+                }
+            case .int4:
+                for i in 0..<(raw.count / 2) where (raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian >> 10) & 0x1F == 0x1F {
+                    throw FormatError(path, "tensor '\(t.name)': scale \(i) is not finite (NaN or infinity)")
+                }
+            case .f32, .f16, .bf16:
+                continue
+            }
+        }
     }
 
     /// Sections inside the data section, aligned, sized as their scheme requires, not overlapping.
@@ -42,7 +64,9 @@ public final class BundleFile: @unchecked Sendable {
         let lo = Int(header.dataOffset), hi = Int(header.fileLength)
         var all: [(BundleSection, String)] = m.files.map { ($0.section, "file '\($0.name)'") }
         for t in m.tensors {
-            let sizes = WeightQuantizer.sectionSizes(rows: t.rows, columns: t.columns, scheme: t.scheme)
+            guard let sizes = WeightQuantizer.checkedSectionSizes(rows: t.rows, columns: t.columns, scheme: t.scheme) else {
+                throw FormatError(path, "tensor '\(t.name)' (\(t.scheme.name), shape \(t.shape)): section sizes overflow a 64-bit integer")
+            }
             let expected = [("data", sizes.data, t.data as BundleSection?), ("scales", sizes.scales, t.scales), ("zeros", sizes.zeros, t.zeros)]
             for (what, size, section) in expected {
                 guard (section?.length ?? 0) == size, (size == 0) == (section == nil) || what == "data" else {
@@ -67,9 +91,21 @@ public final class BundleFile: @unchecked Sendable {
     /// The manifest entry of a tensor.
     public func entry(_ name: String) -> BundleTensorEntry? { tensorIndex[name].map { manifest.tensors[$0] } }
 
-    /// An embedded file's bytes, or nil.
+    /// An embedded file's bytes, or nil (no check: `verifiedEmbeddedFile` checks the digest).
     public func embeddedFile(_ name: String) -> [UInt8]? {
         manifest.files.first { $0.name == name }.map { [UInt8](bytes($0.section)) }
+    }
+
+    /// An embedded file's bytes after checking them against the manifest's SHA-256, or nil when
+    /// the bundle has no such file; a mismatch is an error naming the file (tampering shows as a
+    /// checksum failure, before any parser sees the bytes).
+    public func verifiedEmbeddedFile(_ name: String) throws -> [UInt8]? {
+        guard let entry = manifest.files.first(where: { $0.name == name }) else { return nil }
+        let b = [UInt8](bytes(entry.section))
+        guard SHA256.hex(b) == entry.sha256.lowercased() else {
+            throw FormatError(path, "embedded file '\(name)' does not match its manifest SHA-256 (the bundle is corrupt or was edited)")
+        }
+        return b
     }
 
     /// Hashes every tensor and file and returns the names whose SHA-256 differs from the manifest

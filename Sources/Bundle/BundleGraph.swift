@@ -21,7 +21,7 @@ extension BundleFile {
             guard let found = byName[name] else { throw FormatError(path, "bundle lacks tensor '\(name)' (required by \(config.kind.rawValue))") }
             guard found == shape else { throw FormatError(path, "tensor '\(name)' has shape \(found), expected \(shape) from its config") }
         }
-        let files = ModelFiles(origin: path) { [self] name in embeddedFile(name) }
+        let files = ModelFiles(origin: path) { [self] name in try verifiedEmbeddedFile(name) }
         var graph = ModelGraph(config: config, tensors: tensors, ignoredSourceTensors: [], sourcePath: path, files: files)
         graph.attachEmbeddingHead(manifest.head)
         return graph

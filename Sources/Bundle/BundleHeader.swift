@@ -52,6 +52,12 @@ public struct BundleHeader: Sendable, Equatable {
             throw FormatError(path, "bundle format version \(h.major).\(h.minor) is newer than this vlmembed supports (\(currentMajor).x); upgrade vlmembed to read it")
         }
         guard h.major == currentMajor else { throw FormatError(path, "bundle format version \(h.major).\(h.minor) is not supported (\(currentMajor).x)") }
+        // Version 1.x defines no flag and no reserved byte: they must be zero (§1), so that a flipped
+        // bit there is caught like any other corruption.
+        guard h.flags == 0 else { throw FormatError(path, "bundle header flags are 0x\(String(h.flags, radix: 16)), but format \(currentMajor).x defines none (must be 0)") }
+        if let i = (80..<size).first(where: { bytes[$0] != 0 }) {
+            throw FormatError(path, "bundle header reserved byte \(i) is 0x\(String(bytes[i], radix: 16)), must be 0")
+        }
         guard h.fileLength == UInt64(bytes.count) else {
             throw FormatError(path, "bundle is \(bytes.count) bytes but its header says \(h.fileLength) (truncated or appended to)")
         }

@@ -128,11 +128,13 @@ public struct BundleManifest: Sendable {
         func section(_ v: JSONValue?, _ what: String) throws -> BundleSection? {
             guard let v, v != .null else { return nil }
             guard let o = v["offset"]?.intValue, let l = v["length"]?.intValue, o >= 0, l >= 0 else { throw fail("\(what): bad offset/length") }
+            _ = try Checked.add(o, l, file: path, "manifest: \(what) offset+length")
             return BundleSection(offset: o, length: l)
         }
         files = try (root["files"]?.arrayValue ?? []).map { f in
-            guard let name = f["name"]?.stringValue, let sha = f["sha256"]?.stringValue,
+            guard let name = f["name"]?.stringValue, let sha = f["sha256"]?.stringValue, sha.count == 64,
                   let o = f["offset"]?.intValue, let l = f["length"]?.intValue, o >= 0, l >= 0 else { throw fail("a file entry lacks name/offset/length/sha256") }
+            _ = try Checked.add(o, l, file: path, "manifest: file '\(name)' offset+length")
             return BundleFileEntry(name: name, section: BundleSection(offset: o, length: l), sha256: sha)
         }
         guard let tensorList = root["tensors"]?.arrayValue else { throw fail("no 'tensors' array") }
@@ -141,6 +143,7 @@ public struct BundleManifest: Sendable {
             guard let dims = t["shape"]?.arrayValue?.map({ $0.intValue }), !dims.contains(nil) else { throw fail("tensor '\(name)': bad shape") }
             let shape = dims.compactMap { $0 }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(name)': negative dimension") }
+            _ = try Checked.product(of: shape, file: path, "manifest: tensor '\(name)' shape")
             guard let schemeName = t["scheme"]?.stringValue, let scheme = QuantScheme(name: schemeName) else {
                 throw fail("tensor '\(name)': unknown storage scheme '\(t["scheme"]?.stringValue ?? "")' (written by a newer vlmembed?)")
             }

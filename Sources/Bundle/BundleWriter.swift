@@ -23,6 +23,10 @@ public struct BundleWriter {
     public var adapterPath: String?
     public var mergedModules: Int = 0
     public var generator = "vlmembed " + BundleWriter.version
+    /// Checks the files to embed before anything is written (the caller passes a tokenizer
+    /// build: this target does not know tokenizers), so that a bundle never carries a tokenizer
+    /// that fails to load. The configs are always re-checked by the architecture's parser.
+    public var validateFiles: ((ModelFiles) throws -> Void)?
     public static let version = "0.3.0"
 
     public init(plan: QuantizationPlan, adapterPath: String? = nil, mergedModules: Int = 0) {
@@ -41,6 +45,9 @@ public struct BundleWriter {
         guard let configBytes = try graph.files.bytes("config.json") else { throw FormatError(graph.files.origin, "no config.json to embed") }
         let config = try configBytes.withUnsafeBytes { try JSONParser.parse($0) }
         let preprocessor = try graph.files.bytes("preprocessor_config.json").map { b in try b.withUnsafeBytes { try JSONParser.parse($0) } }
+        // What a reader of the bundle will parse must parse now: never embed a config or tokenizer that fails.
+        _ = try Architectures.adapter(for: graph.config.kind).parseConfig(config, file: graph.files.origin + ":config.json", preprocessor: preprocessor)
+        try validateFiles?(graph.files)
 
         // Layout, relative to the data section: files first, then tensors in graph order.
         var cursor = 0

@@ -28,16 +28,8 @@ enum CLI {
         }
     }
 
-    /// Applies `--threads` (1 to `Parallel.maxThreads`).
-    static func setThreads(_ n: Int) throws {
-        guard n >= 1, n <= Parallel.maxThreads else {
-            throw ValidationError("--threads must be between 1 and \(Parallel.maxThreads) (got \(n))")
-        }
-        Parallel.setThreadCount(n)
-    }
-
     static func printError(_ message: String) {
-        let line = message.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ")
+        let line = TerminalText.escaped(message.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " "))
         writeStderr("vlmembed: error: \(line)\n")
     }
 
@@ -60,6 +52,13 @@ enum CLI {
     }
 
     static let logger = Logger(label: "vlmembed")
+
+    /// Applies `--threads` (capped by `Parallel.setThreadCount`), warning when the count was changed.
+    static func applyThreads(_ threads: Int?) {
+        guard let threads else { return }
+        let applied = Parallel.setThreadCount(threads)
+        if applied != threads { logger.warning("--threads \(threads) capped to \(applied) (allowed: 1…\(Parallel.maxThreads))") }
+    }
 
     /// Whether stderr is a terminal (progress bars are drawn only then).
     static var stderrIsTerminal: Bool { isatty(2) != 0 }

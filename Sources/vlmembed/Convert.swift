@@ -4,6 +4,7 @@ import Bundle
 import Runtime
 import Kernels
 import ModelGraph
+import Preprocessing
 import TensorFormats
 
 struct Convert: ParsableCommand {
@@ -49,10 +50,11 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         try CLI.run {
-            if let threads { try CLI.setThreads(threads) }
+            CLI.applyThreads(threads)
             let plan = try QuantizationPlan(decoder: scheme(quant), vision: scheme(visionQuant), int4Inputs: inputs())
             let (graph, merges) = try ModelSource.openEmbeddingGraph(source, adapter: adapter, mmproj: mmproj)
-            let writer = BundleWriter(plan: plan, adapterPath: adapter, mergedModules: merges.count)
+            var writer = BundleWriter(plan: plan, adapterPath: adapter, mergedModules: merges.count)
+            writer.validateFiles = { files in _ = try Tokenizer.load(origin: files.origin, file: files.bytes) }
             let bar = ProgressBar(label: "convert", bytes: true)
             let started = Date()
             try writer.write(graph, to: output) { p in bar.update(p.bytesDone, p.bytesTotal, detail: p.currentTensor) }

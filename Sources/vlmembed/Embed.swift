@@ -1,6 +1,7 @@
 import ArgumentParser
 import Models
 import Runtime
+import TensorFormats
 
 struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,7 +49,8 @@ struct Embed: ParsableCommand {
                 }
                 progress.update(i + 1, requests.count)
             }
-            guard !rows.isEmpty else { throw RuntimeError("\(input): every request failed; nothing written to \(output)") }
+            // Every request failed: nothing to write (an empty output would look like success).
+            guard !rows.isEmpty else { throw FormatError(input, "all \(requests.count) requests failed; no output written") }
             try EmbeddingFile.write(rows, to: output)
             if let trace { try EmbeddingFile.writeTrace(traces, to: trace) }
             CLI.logger.info("embedded \(rows.count) of \(requests.count) requests → \(output)")

@@ -80,7 +80,7 @@ struct Eval: ParsableCommand {
         try CLI.run {
             if !merge.isEmpty { return try runMerge() }
             guard let model, let data else { throw ValidationError("--model and --data are required (or --merge)") }
-            if let threads { try CLI.setThreads(threads) }
+            CLI.applyThreads(threads)
             var options = EmbedderOptions(numCrops: crops)
             if let imageResolution {
                 guard let r = ImageResolution(rawValue: imageResolution) else {

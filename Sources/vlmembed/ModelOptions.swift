@@ -25,7 +25,7 @@ struct ModelOptions: ParsableArguments {
 
     /// Applies `--threads` and opens the model.
     func open() throws -> EmbeddingEngine {
-        if let threads { try CLI.setThreads(threads) }
+        CLI.applyThreads(threads)
         return try EmbeddingEngine.open(spec, options: engineOptions)
     }
 }

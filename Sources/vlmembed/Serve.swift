@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var configuration: ServerConfiguration?
         try CLI.run {
-            if let threads = modelOptions.threads { try CLI.setThreads(threads) }
+            CLI.applyThreads(modelOptions.threads)
             var c = ServerConfiguration(model: modelOptions.spec, engineOptions: try modelOptions.engineOptions.validated())
             c.host = host
             c.port = port

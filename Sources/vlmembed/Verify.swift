@@ -43,7 +43,7 @@ struct Verify: ParsableCommand {
     func run() throws {
         var passed = false
         try CLI.run {
-            if let threads { try CLI.setThreads(threads) }
+            CLI.applyThreads(threads)
             let requests = try input.map { try RequestFile.read($0) }
             let report = try BundleVerifier(minCosine: minCosine).run(bundle: bundle, reference: reference, adapter: adapter, mmproj: mmproj, requests: requests) { line in
                 if CLI.stderrIsTerminal { CLI.writeStderr("\r\u{1B}[K" + line) }

@@ -108,7 +108,6 @@ import TensorFormats
     @Test(arguments: [
         (["--port", "70000"], "--port must be between 0 and 65535"),
         (["--max-queue", "0"], "--max-queue must be between 1 and 100000"),
-        (["--threads", "100000"], "--threads must be between 1 and 256"),
         (["--crops", "0"], "--crops must be between 1 and 64"),
         (["--api-key-file", "/nonexistent/key"], "/nonexistent/key"),
     ])

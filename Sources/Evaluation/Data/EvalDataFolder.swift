@@ -9,6 +9,8 @@ public struct EvalDataFolder: Sendable {
     public let catalog: DatasetCatalog
     /// The dataset names present (one per `*.jsonl`), in report order.
     public let available: [String]
+    /// Accept image paths that are absolute or climb out of `imagesRoot` (refused by default).
+    public var allowImagesOutsideRoot = false
 
     public init(directory: String, imagesRoot: String? = nil) throws {
         guard FileSystem.isDirectory(directory) else { throw FormatError(directory, "data folder not found") }
@@ -35,7 +37,8 @@ public struct EvalDataFolder: Sendable {
                 throw FormatError(directory + "/" + name + ".jsonl",
                                   "'\(name)' is not one of MMEB's 36 datasets; describe its meta_task and split in \(DatasetCatalog.descriptionFile)")
             }
-            datasets.append(try EvalDataset.read(file: directory + "/" + name + ".jsonl", info: info, imagesRoot: imagesRoot, limit: limit))
+            datasets.append(try EvalDataset.read(file: directory + "/" + name + ".jsonl", info: info, imagesRoot: imagesRoot, limit: limit,
+                                                allowOutsideRoot: allowImagesOutsideRoot))
         }
         return datasets
     }

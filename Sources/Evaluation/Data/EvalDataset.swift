@@ -23,9 +23,12 @@ public struct EvalDataset: Sendable {
     /// Reads an MMEB-eval JSON-lines file: one object per line with `qry_text` (string),
     /// `qry_img_path` (string, `""` or null), `tgt_text` (strings) and `tgt_img_path` (strings,
     /// `""` or null, as many as `tgt_text`; may be omitted when no candidate has an image).
-    /// Blank lines are skipped. Every referenced image must exist under `imagesRoot` (absolute
-    /// paths are taken as they are). Rows past `limit` (counting rows, not lines) are not read.
-    public static func read(file: String, info: DatasetInfo, imagesRoot: String, limit: Int? = nil) throws -> EvalDataset {
+    /// Blank lines are skipped. Every referenced image must exist under `imagesRoot`: a path with a
+    /// NUL byte, an absolute path or one whose `..` climbs out of the root is a problem of its row
+    /// (unless `allowOutsideRoot`, which still refuses NUL). Rows past `limit` (counting rows, not
+    /// lines) are not read.
+    public static func read(file: String, info: DatasetInfo, imagesRoot: String, limit: Int? = nil,
+                            allowOutsideRoot: Bool = false) throws -> EvalDataset {
         let mapped = try MappedFile(path: file)
         var digest = SHA256()
         digest.update(mapped.bytes)
@@ -48,8 +51,9 @@ public struct EvalDataset: Sendable {
             counted += 1
             do {
                 let row = try parseRow(String(line), line: n + 1)
-                for input in [row.query] + row.candidates where input.hasImage && !exists(input.imagePath) {
-                    throw RowError("image '\(input.imagePath)' not found (images root \(imagesRoot))")
+                for input in [row.query] + row.candidates where input.hasImage {
+                    if let problem = pathProblem(input.imagePath, allowOutsideRoot: allowOutsideRoot) { throw RowError(problem) }
+                    if !exists(input.imagePath) { throw RowError("image '\(input.imagePath)' not found (images root \(imagesRoot))") }
                 }
                 rows.append(row)
             } catch let e as RowError {
@@ -57,6 +61,20 @@ public struct EvalDataset: Sendable {
             }
         }
         return EvalDataset(info: info, file: file, rows: rows, problems: problems, fileSHA256: sha)
+    }
+
+    /// Why an image path may not be used, or nil: a NUL byte (it would cut the path short), an
+    /// absolute path, or `..` components climbing above the images root (unless `allowOutsideRoot`).
+    public static func pathProblem(_ path: String, allowOutsideRoot: Bool) -> String? {
+        if path.utf8.contains(0) { return "image path '\(path)' contains a NUL byte" }
+        if allowOutsideRoot { return nil }
+        if path.hasPrefix("/") { return "image path '\(path)' is absolute; paths must be relative to the images root" }
+        var depth = 0
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == ".." { depth -= 1 } else if part != "." { depth += 1 }
+            if depth < 0 { return "image path '\(path)' climbs out of the images root" }
+        }
+        return nil
     }
 
     /// An image path as the file system sees it.

@@ -1,3 +1,5 @@
+import TensorFormats
+
 /// One side of a comparison: a text (in the MMEB data's Phi-3 marker convention) and an optional
 /// image path relative to the images root (`""` when there is no image), exactly as the row holds them.
 public struct EvalInput: Hashable, Sendable {
@@ -40,5 +42,5 @@ public struct EvalProblem: Error, CustomStringConvertible, Sendable, Equatable {
         self.reason = reason
     }
 
-    public var description: String { "\(file):\(line): dataset \(dataset): \(reason)" }
+    public var description: String { TerminalText.escaped("\(file):\(line): dataset \(dataset): \(reason)") }
 }

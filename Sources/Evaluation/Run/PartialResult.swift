@@ -63,7 +63,9 @@ public struct PartialResult: Sendable, Equatable {
         guard json["format"]?.stringValue == format else { throw fail("not a vlmembed eval partial result") }
         guard json["version"]?.intValue == version else { throw fail("unsupported partial result version \(json["version"]?.intValue ?? -1)") }
         guard let i = json["shard"]?["index"]?.intValue, let n = json["shard"]?["count"]?.intValue,
-              let shard = try? ShardSpec(index: i, count: n) else { throw fail("bad \"shard\"") }
+              let shard = try? ShardSpec(index: i, count: n) else {
+            throw fail("bad \"shard\" \(json["shard"].map { $0.serialized() } ?? "(missing)") (need 0 ≤ index < count ≤ \(InputLimits.maxShards))")
+        }
         func model(_ v: JSONValue?) throws -> ModelDescriptor {
             guard let b = v?["backbone"]?.stringValue, let id = v?["identity"]?.stringValue else { throw fail("bad model description") }
             return ModelDescriptor(backbone: b, identity: id)
@@ -135,7 +137,8 @@ public struct PartialResult: Sendable, Equatable {
         }
         let absent = (0..<n).filter { byIndex[$0] == nil }
         guard absent.isEmpty else {
-            throw FormatError("--merge", "missing shard\(absent.count == 1 ? "" : "s") \(absent.map { "\($0)/\(n)" }.joined(separator: ", "))")
+            let listed = absent.prefix(8).map { "\($0)/\(n)" }.joined(separator: ", ")
+            throw FormatError("--merge", "missing shard\(absent.count == 1 ? "" : "s") \(listed)\(absent.count > 8 ? " and \(absent.count - 8) more" : "")")
         }
         var merged: [DatasetPredictions] = []
         for (d, template) in first.datasets.enumerated() {

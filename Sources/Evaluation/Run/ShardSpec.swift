@@ -11,6 +11,9 @@ public struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
         guard count >= 1, index >= 0, index < count else {
             throw FormatError("--shard", "'\(index)/\(count)': need 0 ≤ i < n")
         }
+        guard count <= InputLimits.maxShards else {
+            throw FormatError("--shard", "'\(index)/\(count)': at most \(InputLimits.maxShards) shards")
+        }
         self.index = index
         self.count = count
     }

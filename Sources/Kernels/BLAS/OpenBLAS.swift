@@ -55,7 +55,7 @@ public enum BLAS {
 
     /// Sets how many threads OpenBLAS uses for one GEMM.
     public static func setThreadCount(_ n: Int) {
-        library.setThreads?(Int32(max(1, n)))
+        library.setThreads?(Int32(clamping: max(1, n)))
     }
 
     /// The kernel family OpenBLAS chose (e.g. "SkylakeX"), or a note that it is absent.

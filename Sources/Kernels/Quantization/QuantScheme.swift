@@ -17,8 +17,12 @@ public enum QuantScheme: Sendable, Hashable {
         }
     }
 
+    /// The largest int4 group size a scheme name may carry (writers use 32, 64 or 128; a larger
+    /// group than a row is one group per row, so nothing needs more).
+    public static let maxGroup = 1 << 20
+
     /// Parses `name`; nil for anything but the canonical spellings (group sizes are positive
-    /// decimals without sign or leading zeros).
+    /// decimals without sign or leading zeros, at most `maxGroup`).
     public init?(name: String) {
         switch name {
         case "f32": self = .f32
@@ -37,7 +41,7 @@ public enum QuantScheme: Sendable, Hashable {
             } else {
                 return nil
             }
-            guard let group = Int(digits), group > 0, String(group) == digits else { return nil }
+            guard let group = Int(digits), group > 0, group <= QuantScheme.maxGroup, String(group) == digits else { return nil }
             self = .int4(group: group, asymmetric: asymmetric)
         }
     }

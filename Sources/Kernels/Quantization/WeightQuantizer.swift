@@ -23,6 +23,25 @@ public enum WeightQuantizer {
         return QuantizedBytes(data: data, scales: scales, zeros: zeros)
     }
 
+    /// Byte sizes of the three sections for a shape, or nil when a size overflows `Int` or the
+    /// shape is negative (for readers checking a file's claims before using them).
+    public static func checkedSectionSizes(rows: Int, columns: Int, scheme: QuantScheme) -> (data: Int, scales: Int, zeros: Int)? {
+        guard rows >= 0, columns >= 0 else { return nil }
+        func mul(_ a: Int, _ b: Int) -> Int? { let (r, o) = a.multipliedReportingOverflow(by: b); return o ? nil : r }
+        guard let count = mul(rows, columns) else { return nil }
+        switch scheme {
+        case .f32: return mul(count, 4).map { ($0, 0, 0) }
+        case .f16, .bf16: return mul(count, 2).map { ($0, 0, 0) }
+        case .int8: return mul(rows, 4).map { (count, $0, 0) }
+        case .int4(let group, let asymmetric):
+            guard group > 0 else { return nil }
+            let perRow = columns / group + (columns % group == 0 ? 0 : 1)
+            guard let groups = mul(rows, perRow), let scales = mul(groups, 2),
+                  let data = mul(rows, columns / 2 + columns % 2) else { return nil }
+            return (data, scales, asymmetric ? groups : 0)
+        }
+    }
+
     /// Byte sizes of the three sections for a shape (for writers that stream).
     public static func sectionSizes(rows: Int, columns: Int, scheme: QuantScheme) -> (data: Int, scales: Int, zeros: Int) {
         let count = rows * columns

@@ -11,14 +11,19 @@ public enum Parallel {
         configuredThreads > 0 ? configuredThreads : max(1, activeProcessorCount)
     }
 
-    /// Sets the thread count for kernels and for OpenBLAS (call once, before work starts).
-    /// The most threads `setThreadCount` is asked for by a user (a larger request is a mistake,
-    /// and OpenBLAS allocates per-thread buffers for each).
+    /// The most threads kernels use: 256. Each thread has its own scratch (and OpenBLAS its own
+    /// buffers), so absurd counts only exhaust memory or address space.
     public static let maxThreads = 256
 
-    public static func setThreadCount(_ n: Int) {
-        configuredThreads = max(1, n)
-        BLAS.setThreadCount(configuredThreads)
+    /// Sets the thread count for kernels and for OpenBLAS (call once, before work starts). Counts
+    /// below 1 become 1 and counts above `maxThreads` become `maxThreads`; OpenBLAS gets at most
+    /// one thread per online core (its per-thread buffers under an address-space limit otherwise
+    /// make its allocator spin). Returns the count applied, so that callers can warn when it differs.
+    @discardableResult
+    public static func setThreadCount(_ n: Int) -> Int {
+        configuredThreads = min(max(1, n), maxThreads)
+        BLAS.setThreadCount(min(configuredThreads, max(1, activeProcessorCount)))
+        return configuredThreads
     }
 
     static var activeProcessorCount: Int {

@@ -14,6 +14,11 @@ public struct AdapterConfig: Sendable {
     public var modulesToSave: [String]
     public var layersToTransform: [Int]?
     public var loraBias: Bool
+    /// `rank_pattern`/`alpha_pattern` keys compiled as PEFT matches them (`(.*\.)?(key)`), in order.
+    private var rankMatchers: [LinearRegex] = []
+    private var alphaMatchers: [LinearRegex] = []
+    /// `target_modules` as a regex (full match), when it is one.
+    public private(set) var targetMatcher: LinearRegex?
 
     public enum Targets: Sendable {
         case list([String])
@@ -47,6 +52,19 @@ public struct AdapterConfig: Sendable {
             guard let d = v.doubleValue else { throw FormatError(file, "alpha_pattern['\(k)'] is not a number") }
             return (k, d)
         }
+        for (key, r) in rankPattern where r <= 0 {
+            throw FormatError(file, "rank_pattern['\(key)'] must be positive")
+        }
+        // Patterns run on a linear-time matcher (never a backtracking one), compiled here so that a
+        // pattern it cannot run is refused up front with the adapter file named.
+        func compile(_ pattern: String, _ field: String) throws -> LinearRegex {
+            do { return try LinearRegex(pattern) } catch {
+                throw FormatError(file, "\(field) pattern '\(pattern)' cannot be used: \(error.message)")
+            }
+        }
+        rankMatchers = try rankPattern.map { try compile(AdapterConfig.modulePattern($0.0), "rank_pattern") }
+        alphaMatchers = try alphaPattern.map { try compile(AdapterConfig.modulePattern($0.0), "alpha_pattern") }
+        if case .regex(let s) = targets { targetMatcher = try compile(s, "target_modules") }
         modulesToSave = json["modules_to_save"]?.arrayValue?.compactMap { $0.stringValue } ?? []
         switch json["layers_to_transform"] {
         case .int(let i)?: layersToTransform = [i]
@@ -69,8 +87,8 @@ public struct AdapterConfig: Sendable {
     /// (rank, alpha) for a module, after `rank_pattern`/`alpha_pattern` (first key matching
     /// `(.*\.)?(key)$` against the module name wins, as PEFT does).
     public func rankAndAlpha(module: String) -> (Int, Double) {
-        let r = rankPattern.first { Self.patternMatches($0.0, module) }?.1 ?? rank
-        let a = alphaPattern.first { Self.patternMatches($0.0, module) }?.1 ?? alpha
+        let r = rankMatchers.firstIndex { $0.wholeMatch(module) }.map { rankPattern[$0].1 } ?? rank
+        let a = alphaMatchers.firstIndex { $0.wholeMatch(module) }.map { alphaPattern[$0].1 } ?? alpha
         return (r, a)
     }
 
@@ -80,8 +98,12 @@ public struct AdapterConfig: Sendable {
         return Float(useRSLoRA ? a / Double(r).squareRoot() : a / Double(r))
     }
 
+    /// The full-match pattern PEFT builds from a `rank_pattern`/`alpha_pattern` key.
+    static func modulePattern(_ key: String) -> String { "(.*\\.)?(\(key))" }
+
+    /// Whether `key` matches `module` as PEFT matches pattern keys (false for a pattern the
+    /// linear-time matcher refuses).
     static func patternMatches(_ key: String, _ module: String) -> Bool {
-        guard let re = try? Regex("(.*\\.)?(\(key))") else { return false }
-        return (try? re.wholeMatch(in: module)) != nil
+        (try? LinearRegex(modulePattern(key)))?.wholeMatch(module) ?? false
     }
 }

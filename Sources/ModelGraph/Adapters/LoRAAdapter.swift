@@ -65,7 +65,8 @@ public struct LoRAAdapter: Sendable {
         self.replacements = replacements
         for m in modules {
             guard m.loraA != nil, m.loraB != nil else {
-                throw FormatError(file, "module '\(m.path)' has lora_\(m.loraA == nil ? "A" : "B") but not lora_\(m.loraA == nil ? "B" : "A")")
+                let missing = [m.loraA == nil ? "lora_A" : nil, m.loraB == nil ? "lora_B" : nil].compactMap { $0 }.joined(separator: " and ")
+                throw FormatError(file, "module '\(m.path)' has no \(missing) weight (\(missing.contains(" and ") ? "only a bias or magnitude" : m.loraA == nil ? "lora_B is present" : "lora_A is present"))")
             }
             if config.useDoRA && m.magnitude == nil {
                 throw FormatError(file, "module '\(m.path)': use_dora is set but lora_magnitude_vector is missing")

@@ -111,5 +111,6 @@ enum DecoderTensors {
         guard d.headCount % d.kvHeadCount == 0 else {
             throw FormatError(file, "num_attention_heads \(d.headCount) is not a multiple of num_key_value_heads \(d.kvHeadCount)")
         }
+        try ConfigLimits.check(d, file: file)
     }
 }

@@ -25,18 +25,25 @@ public enum LlavaNextArchitecture: ArchitectureAdapter {
         let vision = try r.object("vision_config").map { try VisionConfig.parse($0, featureLayer: featureLayer) }
             ?? { var v = VisionConfig.clipViTL14_336; v.featureLayer = featureLayer; return v }()
         var pins: [LlavaNextImageConfig.GridSize] = []
-        for p in config["image_grid_pinpoints"]?.arrayValue ?? [] {
+        let pinList = config["image_grid_pinpoints"]?.arrayValue ?? []
+        guard pinList.count <= InputLimits.maxPinpoints else {
+            throw FormatError(file, "image_grid_pinpoints has \(pinList.count) entries, above the limit of \(InputLimits.maxPinpoints)")
+        }
+        for p in pinList {
             guard let a = p.arrayValue, a.count == 2, let ph = a[0].intValue, let pw = a[1].intValue, ph > 0, pw > 0 else {
                 throw FormatError(file, "image_grid_pinpoints entries must be [height, width] pairs of positive integers")
             }
             pins.append(.init(height: ph, width: pw))
         }
         guard !pins.isEmpty else { throw FormatError(file, "missing image_grid_pinpoints") }
+        try ConfigLimits.pinpoints(pins, file: file)
         let pre = preprocessor.map { ConfigReader(json: $0, file: "preprocessor_config.json") }
         let image = LlavaNextImageConfig(
             imageTokenIndex: try r.int("image_token_index", default: 32000), pinpoints: pins,
             imageMean: try pre.map { try $0.floats("image_mean") } ?? [0.48145466, 0.4578275, 0.40821073],
             imageStd: try pre.map { try $0.floats("image_std") } ?? [0.26862954, 0.26130258, 0.27577711])
+        try ConfigLimits.check(vision, file: file)
+        try ConfigLimits.normalization(mean: image.imageMean, std: image.imageStd, file: "preprocessor_config.json")
         return ModelConfig(kind: kind, decoder: decoder, vision: vision, image: .llavaNext(image))
     }
 

@@ -30,6 +30,9 @@ public enum Phi3VArchitecture: ArchitectureAdapter {
             imageDimOut: imageDimOut, numCrops: try pre?.int("num_crops", default: 4) ?? 4,
             imageMean: try pre.map { try $0.floats("image_mean") } ?? [0.48145466, 0.4578275, 0.40821073],
             imageStd: try pre.map { try $0.floats("image_std") } ?? [0.26862954, 0.26130258, 0.27577711])
+        try ConfigLimits.check(vision, file: file)
+        try ConfigLimits.crops(image.numCrops, file: "preprocessor_config.json")
+        try ConfigLimits.normalization(mean: image.imageMean, std: image.imageStd, file: "preprocessor_config.json")
         return ModelConfig(kind: kind, decoder: decoder, vision: vision, image: .phi3V(image))
     }
 

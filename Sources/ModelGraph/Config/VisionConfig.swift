@@ -35,6 +35,7 @@ public struct VisionConfig: Sendable, Equatable {
             imageSize: try r.int("image_size", default: 336),
             layerNormEps: Float(try r.double("layer_norm_eps", default: 1e-5)),
             featureLayer: featureLayer)
+        try ConfigLimits.check(c, file: r.file)
         guard c.headCount > 0, c.hiddenSize % c.headCount == 0, c.patchSize > 0, c.imageSize % c.patchSize == 0,
               c.layersToRun >= 0, c.layersToRun <= c.layerCount else {
             throw FormatError(r.file, "inconsistent vision config (hidden \(c.hiddenSize), heads \(c.headCount), patch \(c.patchSize), image \(c.imageSize), feature layer \(featureLayer))")

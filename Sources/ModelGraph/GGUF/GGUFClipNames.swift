@@ -50,6 +50,21 @@ enum GGUFClipNames {
         return (vision, featureLayer, pinpoints, preprocessor)
     }
 
+    /// Checks what `llavaConfig` read against the config rules and limits, so that a bad mmproj is
+    /// refused with the mmproj named (the combined config is otherwise checked under the text
+    /// model's name).
+    static func validate(_ parts: (vision: JSONValue, featureLayer: Int, pinpoints: JSONValue, preprocessor: JSONValue), file: String) throws {
+        let vision = try VisionConfig.parse(ConfigReader(json: parts.vision, file: file), featureLayer: parts.featureLayer)
+        try ConfigLimits.check(vision, file: file)
+        let pins = try (parts.pinpoints.arrayValue ?? []).map { p -> LlavaNextImageConfig.GridSize in
+            guard let a = p.arrayValue, a.count == 2, let h = a[0].intValue, let w = a[1].intValue, h > 0, w > 0 else {
+                throw FormatError(file, "clip.vision.image_grid_pinpoints must hold positive (height, width) pairs")
+            }
+            return .init(height: h, width: w)
+        }
+        try ConfigLimits.pinpoints(pins, file: file)
+    }
+
     /// Canonical name → mmproj tensor. Legacy files are told apart by `ffn_down`'s shape: written
     /// from fc1, it maps hidden → intermediate.
     static func bindings(_ file: GGUFFile, vision: VisionConfig) -> [String: GGUFBinding] {

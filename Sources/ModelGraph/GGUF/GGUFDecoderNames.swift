@@ -56,6 +56,9 @@ enum GGUFDecoderNames {
             "lm_head.weight": GGUFBinding(source: file, name: "output.weight"),
         ]
         let q = config.headCount * config.headDim, kv = config.kvHeadCount * config.headDim
+        // Every layer has the same Q/K row orders: computed once and shared (arrays are copy-on-write).
+        let qOrder = architecture == "phi3" ? nil : LlamaRowPermutation.canonicalOrder(rows: q, heads: config.headCount)
+        let kOrder = architecture == "phi3" ? nil : LlamaRowPermutation.canonicalOrder(rows: kv, heads: config.kvHeadCount)
         for l in 0..<config.layerCount {
             let b = "blk.\(l).", p = "decoder.layers.\(l)."
             var names = [("attn_norm.weight", "input_layernorm.weight"), ("attn_output.weight", "self_attn.o_proj.weight"),
@@ -65,9 +68,9 @@ enum GGUFDecoderNames {
             } else {
                 names += [("attn_v.weight", "self_attn.v_proj.weight"), ("ffn_gate.weight", "mlp.gate_proj.weight"), ("ffn_up.weight", "mlp.up_proj.weight")]
                 map[p + "self_attn.q_proj.weight"] = GGUFBinding(source: file, name: b + "attn_q.weight",
-                                                                 rowOrder: LlamaRowPermutation.canonicalOrder(rows: q, heads: config.headCount))
+                                                                 rowOrder: qOrder)
                 map[p + "self_attn.k_proj.weight"] = GGUFBinding(source: file, name: b + "attn_k.weight",
-                                                                 rowOrder: LlamaRowPermutation.canonicalOrder(rows: kv, heads: config.kvHeadCount))
+                                                                 rowOrder: kOrder)
             }
             for (g, c) in names { map[p + c] = GGUFBinding(source: file, name: b + g) }
         }

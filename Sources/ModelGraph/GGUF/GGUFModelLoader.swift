@@ -33,6 +33,7 @@ extension ModelGraph {
                 throw FormatError(mmproj, "projects image features to width \(width), but the text model \(path) has hidden size \(hidden): not its mmproj")
             }
             let parts = try GGUFClipNames.llavaConfig(m)
+            try GGUFClipNames.validate(parts, file: mmproj)
             // LLaVA-1.6 GGUFs converted from the original checkpoints have no <image> token: it is
             // added after the vocabulary, where only image features ever fill its slots.
             let tokens = text.stringArray("tokenizer.ggml.tokens") ?? []

@@ -1,5 +1,6 @@
 import Kernels
 import ModelGraph
+import TensorFormats
 
 /// A backbone that turns a prepared request into final-norm hidden states.
 public protocol EmbeddingModel: Sendable {
@@ -63,5 +64,5 @@ public enum EmbeddingModels {
 public struct ModelError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    public var description: String { TerminalText.escaped(message) }
 }

@@ -53,12 +53,25 @@ public struct TransformerDecoder: Sendable {
         return out
     }
 
+    /// The first position outside `slots` whose id is negative or not below the vocabulary size,
+    /// with its id: such an id is an error, never clamped to a row.
+    func outOfVocabulary(_ ids: [Int], slots: [Int]) -> (Int, Int)? {
+        let v = config.vocabSize
+        guard let p = ids.indices.first(where: { ids[$0] < 0 || ids[$0] >= v }) else { return nil }
+        if slots.isEmpty { return (p, ids[p]) }
+        let slotSet = Set(slots)
+        return ids.indices.first { (ids[$0] < 0 || ids[$0] >= v) && !slotSet.contains($0) }.map { ($0, ids[$0]) }
+    }
+
     /// Embeds `ids`, overwrites the image-slot positions (in order) with `features()` when the request
     /// has images or slots, records `inputs_embeds`, and runs the decoder: the splice both
     /// compositions share (upstream's masked_scatter / negative-id fill).
     func spliceAndRun(_ ids: [Int], slots: [Int], hasImages: Bool, rows: DecoderRows, trace: Trace,
                       features: () throws -> [Float]) throws -> FloatBuffer {
         let h = config.hiddenSize
+        if let (position, id) = outOfVocabulary(ids, slots: slots) {
+            throw ModelError("token id \(id) at position \(position) is outside the model's \(config.vocabSize)-token vocabulary (tokenizer and model disagree)")
+        }
         let x = embed(ids)
         if hasImages || !slots.isEmpty {
             let f = try features()

@@ -18,7 +18,8 @@ extension EmbeddingPipeline {
         var results = [Result<[Float], any Error>](repeating: .success([]), count: items.count)
         var packed: [Int] = []
         for (i, item) in items.enumerated() {
-            if model.textDecoder != nil, Self.canPack(item.input), model.refusal(of: item.input) == nil {
+            if let decoder = model.textDecoder, Self.canPack(item.input), model.refusal(of: item.input) == nil,
+               decoder.outOfVocabulary(item.input.inputIds, slots: []) == nil {
                 packed.append(i)
             } else {
                 results[i] = Result { try embed(id: item.id, input: item.input) }

@@ -75,6 +75,11 @@ public enum ImageDecoder {
         guard width > 0, height > 0 else {
             throw FormatError(name, "image header declares an empty size \(width)x\(height)")
         }
+        // A side past JPEG's own limit is refused too: with 64 MP that bounds the aspect ratio, and
+        // with it the resampling tables a backbone's resize of the image needs.
+        guard width <= InputLimits.maxImageSide, height <= InputLimits.maxImageSide else {
+            throw FormatError(name, "image is \(width)x\(height) pixels, a side above the limit of \(InputLimits.maxImageSide); refusing to decode")
+        }
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
         if overflow || pixels > maxPixels {
             throw FormatError(name, "image is \(width)x\(height) pixels, above the limit of \(maxPixels) pixels; refusing to decode")

@@ -1,3 +1,5 @@
+import TensorFormats
+
 /// The anyres geometry LLaVA-NeXT's processor computes for one image of original size (H, W):
 /// the best grid pinpoint, the resize target inside it, the black padding, the patch count,
 /// and the image-token count after unpadding (the processor's integer rule).
@@ -22,6 +24,7 @@ public struct LlavaNextGeometry: Sendable, Equatable {
     public init(height: Int, width: Int, pinpoints: [(Int, Int)]) throws(PreprocessingError) {
         guard height > 0, width > 0 else { throw PreprocessingError("image has an empty size \(width)x\(height)") }
         guard !pinpoints.isEmpty else { throw PreprocessingError("image_grid_pinpoints is empty") }
+        try LlavaNextGeometry.checkPinpoints(pinpoints)
         originalHeight = height
         originalWidth = width
         let best = LlavaNextGeometry.bestResolution(height: height, width: width, pinpoints: pinpoints)
@@ -41,6 +44,22 @@ public struct LlavaNextGeometry: Sendable, Equatable {
         }
         padTop = (gridHeight - resizedHeight) / 2
         padLeft = (gridWidth - resizedWidth) / 2
+    }
+
+    /// Refuses pinpoint lists past `InputLimits`: more than `maxPinpoints` entries, or an entry that
+    /// is not a positive multiple of 336 on each side or holds more than `maxPinpointTiles` tiles
+    /// (the anyres patches of one image, and with them its pixels and tokens, are bounded so).
+    public static func checkPinpoints(_ pinpoints: [(Int, Int)]) throws(PreprocessingError) {
+        guard pinpoints.count <= InputLimits.maxPinpoints else {
+            throw PreprocessingError("image_grid_pinpoints has \(pinpoints.count) entries, above the limit of \(InputLimits.maxPinpoints)")
+        }
+        let side = patchSize * InputLimits.maxPinpointTiles
+        for (h, w) in pinpoints {
+            guard h > 0, w > 0, h <= side, w <= side, h % patchSize == 0, w % patchSize == 0,
+                  (h / patchSize) * (w / patchSize) <= InputLimits.maxPinpointTiles else {
+                throw PreprocessingError("image_grid_pinpoints entry [\(h), \(w)] must be positive multiples of \(patchSize) with at most \(InputLimits.maxPinpointTiles) tiles")
+            }
+        }
     }
 
     /// `select_best_resolution`: maximise the effective resolution, then minimise waste; a full tie keeps the first.

@@ -27,6 +27,7 @@ public struct LlavaNextImageProcessor: Sendable {
     }
 
     public func process(_ image: RGBImage) throws(PreprocessingError) -> Output {
+        try PixelNormalization.check(mean: mean, std: std)
         let g = try LlavaNextGeometry(height: image.height, width: image.width, pinpoints: pinpoints)
         let s = LlavaNextGeometry.patchSize
         let resized = image.resized(width: g.resizedWidth, height: g.resizedHeight, filter: .bicubic)

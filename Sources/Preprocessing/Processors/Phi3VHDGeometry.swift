@@ -1,3 +1,5 @@
+import TensorFormats
+
 /// The sizes Phi-3-V's HD transform produces for one image (`image_processing_phi3_v.py`):
 /// portrait images are transposed, the width becomes 336·s for the largest s with
 /// s·⌈s/ratio⌉ ≤ num_crops, the height follows the aspect ratio (truncated), and is padded with
@@ -22,7 +24,9 @@ public struct Phi3VHDGeometry: Sendable, Equatable {
     /// Computes the geometry; throws when the image is too thin to give a non-empty resize.
     public init(width: Int, height: Int, numCrops: Int) throws(PreprocessingError) {
         guard width > 0, height > 0 else { throw PreprocessingError("image has an empty size \(width)x\(height)") }
-        guard numCrops >= 1 else { throw PreprocessingError("num_crops must be at least 1, got \(numCrops)") }
+        guard numCrops >= 1, numCrops <= InputLimits.maxCrops else {
+            throw PreprocessingError("num_crops must be within 1…\(InputLimits.maxCrops), got \(numCrops)")
+        }
         originalWidth = width
         originalHeight = height
         transposed = width < height
@@ -59,5 +63,5 @@ public struct Phi3VHDGeometry: Sendable, Equatable {
 public struct PreprocessingError: Error, CustomStringConvertible, Sendable, Equatable {
     public var message: String
     public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    public var description: String { TerminalText.escaped(message) }
 }

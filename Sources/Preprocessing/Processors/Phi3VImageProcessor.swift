@@ -33,6 +33,7 @@ public struct Phi3VImageProcessor: Sendable {
     }
 
     public func process(_ image: RGBImage) throws(PreprocessingError) -> Output {
+        try PixelNormalization.check(mean: mean, std: std)
         let g = try Phi3VHDGeometry(width: image.width, height: image.height, numCrops: numCrops)
         let s = Phi3VHDGeometry.cropSize
         // The resized image in the original orientation; white fills the rest of the HD canvas:

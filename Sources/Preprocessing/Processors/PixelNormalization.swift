@@ -2,6 +2,13 @@
 /// Each is a 256-entry table per channel holding exactly the fp32 result upstream computes for that
 /// byte value, so the output is bit-identical and costs one lookup per sample.
 enum PixelNormalization {
+    /// Refuses `image_mean`/`image_std` that are not 3 finite values each (std non-zero).
+    static func check(mean: [Float], std: [Float]) throws(PreprocessingError) {
+        guard mean.count == 3, std.count == 3, mean.allSatisfy(\.isFinite), std.allSatisfy({ $0.isFinite && $0 != 0 }) else {
+            throw PreprocessingError("image_mean \(mean) / image_std \(std) must be 3 finite values each (std non-zero)")
+        }
+    }
+
     /// torchvision `ToTensor` + `Normalize` (Phi-3-V): x = u8/255 in fp32, then (x − mean)/std in fp32.
     static func torchvisionTables(mean: [Float], std: [Float]) -> [[Float]] {
         (0..<3).map { c in (0..<256).map { v in (Float(v) / 255 - mean[c]) / std[c] } }

@@ -79,6 +79,12 @@ extension Tokenizer {
                 v.source,
                 "tokenizer.ggml.tokens has \(v.tokens.count) entries but scores has \(v.scores.count) and token_type \(v.tokenTypes.count)")
         }
+        guard v.tokens.count <= InputLimits.maxVocabulary else {
+            throw FormatError(v.source, "tokenizer.ggml.tokens has \(v.tokens.count) entries, above the limit of \(InputLimits.maxVocabulary)")
+        }
+        guard v.tokens.contains(where: { !$0.isEmpty }) else {
+            throw FormatError(v.source, "tokenizer.ggml.tokens holds only empty strings (\(v.tokens.count) of them)")
+        }
         for (name, id) in [("bos", v.bosTokenID), ("eos", v.eosTokenID), ("unknown", v.unknownTokenID), ("padding", v.paddingTokenID)] {
             if let id, id < 0 || id >= v.tokens.count {
                 throw FormatError(v.source, "tokenizer.ggml.\(name)_token_id \(id) is outside the \(v.tokens.count)-token vocabulary")

@@ -15,7 +15,8 @@ extension GGUFVocabulary {
         guard scores.count == tokens.count, types.count == tokens.count else {
             throw FormatError(path, "tokenizer arrays disagree: \(tokens.count) tokens, \(scores.count) scores, \(types.count) types")
         }
-        func id(_ key: String) -> Int? { metadata["tokenizer.ggml." + key]?.uint64Value.map { Int($0) } }
+        // Clamped, not trapped: an id past Int.max is then refused as outside the vocabulary.
+        func id(_ key: String) -> Int? { metadata["tokenizer.ggml." + key]?.uint64Value.map { Int(clamping: $0) } }
         func flag(_ key: String) -> Bool? { metadata["tokenizer.ggml." + key]?.boolValue }
         var merges: [String]?
         if let value = metadata["tokenizer.ggml.merges"] {

@@ -1,3 +1,5 @@
+import TensorFormats
+
 /// Text normalization and pre-tokenization for SentencePiece-style tokenizers, on UTF-8 bytes.
 ///
 /// The normalizer runs on every text segment between added tokens (HF `normalizer`), and the
@@ -53,6 +55,27 @@ public struct TextNormalizer: Sendable, Equatable {
         self.steps = steps
         self.metaspace = metaspace
         self.byteLevel = byteLevel
+    }
+
+    /// The most times longer `normalize` can make a text (saturating at `Int.max`): the product of
+    /// each `Replace`'s ⌈content/pattern⌉ byte ratio (≥ 1). `Prepend` adds a constant.
+    public var growthFactor: Int {
+        var factor = 1
+        for case .replace(let pattern, let content) in steps where !pattern.isEmpty {
+            let p = pattern.utf8.count, c = content.utf8.count
+            let step = max(1, (c + p - 1) / p)
+            let (r, o) = factor.multipliedReportingOverflow(by: step)
+            factor = o ? Int.max : r
+        }
+        return factor
+    }
+
+    /// Refuses a step chain that can grow a text past `InputLimits.maxNormalizerGrowth` times.
+    func checkGrowth(file: String) throws {
+        let g = growthFactor
+        guard g <= InputLimits.maxNormalizerGrowth else {
+            throw FormatError(file, "normalizer Replace steps can make a text \(g == Int.max ? "unboundedly" : "\(g)×") longer, above the limit of \(InputLimits.maxNormalizerGrowth)×")
+        }
     }
 
     /// Applies the normalization steps to one segment.

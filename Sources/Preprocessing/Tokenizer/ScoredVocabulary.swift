@@ -46,6 +46,10 @@ struct ScoredVocabulary {
     func makeTokenizer() throws -> Tokenizer {
         let n = pieces.count
         guard n > 0 else { throw FormatError(source, "the vocabulary is empty") }
+        guard n <= InputLimits.maxVocabulary else {
+            throw FormatError(source, "the vocabulary has \(n) pieces, above the limit of \(InputLimits.maxVocabulary)")
+        }
+        guard pieces.contains(where: { !$0.isEmpty }) else { throw FormatError(source, "every vocabulary piece is an empty string") }
         guard scores.count == n, types.count == n else {
             throw FormatError(source, "vocabulary has \(n) pieces but \(scores.count) scores and \(types.count) types")
         }
@@ -76,6 +80,7 @@ struct ScoredVocabulary {
             }
             guard isMergeable(i) else { continue }
             let scalars = Array(piece.unicodeScalars)
+            guard !scalars.isEmpty else { continue }  // an empty piece can never be produced
             if scalars.count == 1 {
                 if merger.scalarIDs[scalars[0].value] == nil { merger.scalarIDs[scalars[0].value] = Int32(i) }
                 continue

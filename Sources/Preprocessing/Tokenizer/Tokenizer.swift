@@ -88,9 +88,13 @@ public struct Tokenizer: Sendable {
     /// A token whose content already has that id is updated in place; a new id must be the next
     /// free one or an unused slot. Throws when a content or id is already taken by something else.
     public mutating func addTokens(_ tokens: [AddedToken]) throws {
+        let idBound = Tokenizer.addedTokenIDBound(vocabulary: pieces.count, added: tokens.count)
         for t in tokens {
             guard t.id >= 0, !t.content.isEmpty else {
                 throw FormatError("added token", "'\(t.content)' needs a non-negative id and non-empty text")
+            }
+            guard t.id < idBound else {
+                throw FormatError("added token", "'\(t.content)' has id \(t.id), beyond the \(pieces.count)-entry vocabulary and \(tokens.count) added tokens (limit \(idBound - 1))")
             }
             if let existing = pieceIDs[Array(t.content.utf8)], existing != t.id {
                 throw FormatError("added token", "'\(t.content)' is already id \(existing), cannot make it \(t.id)")
@@ -105,6 +109,13 @@ public struct Tokenizer: Sendable {
             }
         }
         installAddedTokens(tokens)
+    }
+
+    /// One past the largest id an added token may take over a vocabulary of `vocabulary` entries
+    /// with `added` added tokens: the vocabulary, the added tokens and `InputLimits.addedTokenSlack`,
+    /// never past `InputLimits.maxVocabulary`.
+    public static func addedTokenIDBound(vocabulary: Int, added: Int) -> Int {
+        min(InputLimits.maxVocabulary, vocabulary + min(added, InputLimits.maxVocabulary) + InputLimits.addedTokenSlack)
     }
 
     /// Registers added tokens without validation (loaders have checked ids already).

@@ -50,8 +50,12 @@ extension Tokenizer {
         do { root = try JSONParser.parse(bytes) } catch { throw FormatError(path, "\(error)") }
         guard let pairs = root.objectValue else { throw FormatError(path, "expected an object of token → id") }
         var tokens: [AddedToken] = []
+        let idBound = Tokenizer.addedTokenIDBound(vocabulary: pieces.count, added: pairs.count)
         for (content, v) in pairs {
             guard let id = v.intValue, id >= 0 else { throw FormatError(path, "token '\(content)' has no valid id") }
+            guard id < idBound else {
+                throw FormatError(path, "token '\(content)' has id \(id), beyond the \(pieces.count)-entry vocabulary and these \(pairs.count) added tokens (limit \(idBound - 1))")
+            }
             tokens.append(AddedToken(content: content, id: id, special: special))
         }
         do { try addTokens(tokens.sorted { $0.id < $1.id }) } catch let e as FormatError { throw FormatError(path, e.problem) }
@@ -80,7 +84,9 @@ struct TokenizerJSONLoader {
         var ids: [[UInt8]: Int32] = [:]
         ids.reserveCapacity(vocabPairs.count)
         for (piece, v) in vocabPairs {
-            guard let id = v.intValue, id >= 0, id < 10_000_000 else { throw fail("vocab entry '\(piece)' has a bad id") }
+            guard let id = v.intValue, id >= 0, id < min(InputLimits.maxVocabulary, vocabPairs.count + InputLimits.addedTokenSlack) else {
+                throw fail("vocab entry '\(piece)' has id \(v.intValue.map(String.init) ?? "?"), beyond the \(vocabPairs.count)-entry vocabulary (limit \(min(InputLimits.maxVocabulary, vocabPairs.count + InputLimits.addedTokenSlack) - 1))")
+            }
             if id >= pieces.count { pieces.append(contentsOf: repeatElement("", count: id + 1 - pieces.count)) }
             pieces[id] = piece
             ids[Array(piece.utf8)] = Int32(id)
@@ -96,6 +102,13 @@ struct TokenizerJSONLoader {
                 content: content, id: id, special: item["special"]?.boolValue ?? false,
                 lstrip: item["lstrip"]?.boolValue ?? false, rstrip: item["rstrip"]?.boolValue ?? false,
                 singleWord: item["single_word"]?.boolValue ?? false, normalized: item["normalized"]?.boolValue ?? true))
+        }
+
+        // An added token's id must lie within what the file justifies: the vocabulary, the added
+        // tokens themselves and a slack for padded embedding tables (never 10¹² empty slots).
+        let idBound = Tokenizer.addedTokenIDBound(vocabulary: pieces.count, added: added.count)
+        if let bad = added.first(where: { $0.id >= idBound }) {
+            throw fail("added token '\(bad.content)' has id \(bad.id), beyond the \(pieces.count)-entry vocabulary and its \(added.count) added tokens (limit \(idBound - 1))")
         }
 
         // BPE model.
@@ -134,6 +147,7 @@ struct TokenizerJSONLoader {
 
         // Pipeline.
         var normalizer = TextNormalizer(steps: try normalizerSteps(root["normalizer"]))
+        try normalizer.checkGrowth(file: path)
         normalizer.metaspace = try metaspace(root["pre_tokenizer"])
         let decoder = TokenDecoder(steps: try decoderSteps(root["decoder"]))
         var (prefix, suffix) = try template(root["post_processor"], ids: ids, added: added)

@@ -1,4 +1,5 @@
 import Preprocessing
+import TensorFormats
 
 /// What `--model`, `--adapter` and `--mmproj` name: a Hugging Face folder (with an optional PEFT
 /// adapter merged at load), a GGUF (with its `clip` mmproj for images) or a `.vlmb` bundle.
@@ -27,8 +28,8 @@ public struct EngineOptions: Sendable, Equatable {
     /// Images above this many pixels are refused from their header, before decoding.
     public var maxImagePixels: Int
 
-    /// The largest `numCrops` accepted (Phi-3-V's processor makes up to crops+1 336² crops).
-    public static let maxCrops = 64
+    /// The largest `numCrops` accepted (`InputLimits.maxCrops`: Phi-3-V's processor makes up to crops+1 336² crops).
+    public static let maxCrops = InputLimits.maxCrops
 
     public init(numCrops: Int? = nil, imageSide: Int? = nil, maxImagePixels: Int = ImageDecoder.defaultMaxPixels) {
         self.numCrops = numCrops

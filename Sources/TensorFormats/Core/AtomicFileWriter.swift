@@ -33,9 +33,16 @@ public final class AtomicFileWriter {
     /// The ranges whose writeback was started, in order.
     private var writebackRanges: [Range<Int>] = []
 
+    /// The regular file the rename replaces: `destination`, or the final target when it is a
+    /// symbolic link (`OutputTarget`).
+    public let target: String
+
+    /// Prepares to write `destination`; an existing device, FIFO, socket or directory there is
+    /// refused, a symbolic link is followed and its target replaced.
     public init(destination: String) throws {
         self.destination = destination
-        let (dir, name) = AtomicFileWriter.split(destination)
+        target = try OutputTarget.resolve(destination)
+        let (dir, name) = AtomicFileWriter.split(target)
         AtomicFileWriter.removeStaleTemporaries(directory: dir, name: name)
         temporaryPath = (dir == "" ? "" : dir + "/") + ".\(name).vlmembed-tmp-\(getpid())"
         unlink(temporaryPath)
@@ -90,14 +97,14 @@ public final class AtomicFileWriter {
         }
         close(fd)
         fd = -1
-        if rename(temporaryPath, destination) != 0 {
+        if rename(temporaryPath, target) != 0 {
             let e = String(cString: strerror(errno))
             unlink(temporaryPath)
             throw FormatError(destination, "cannot rename output into place: \(e)")
         }
         committed = true
         // Make the rename durable.
-        let (dir, _) = AtomicFileWriter.split(destination)
+        let (dir, _) = AtomicFileWriter.split(target)
         let dfd = open(dir == "" ? "." : dir, O_RDONLY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
     }

@@ -13,5 +13,7 @@ public struct FormatError: Error, CustomStringConvertible, Sendable, Equatable {
         self.problem = problem
     }
 
-    public var description: String { "\(file): \(problem)" }
+    /// `file: problem`, with control characters from either escaped (`TerminalText`), so a name
+    /// read from a hostile file cannot drive the terminal the message is printed on.
+    public var description: String { TerminalText.escaped("\(file): \(problem)") }
 }

@@ -14,6 +14,12 @@ public final class MappedFile: @unchecked Sendable {
     /// The mapped bytes (empty for an empty file).
     public let bytes: UnsafeRawBufferPointer
     private let base: UnsafeMutableRawPointer?
+    /// True when the bytes were read from a stream into memory (freed, not unmapped).
+    private var streamed = false
+
+    /// The most bytes read from a file that does not report its size (a FIFO, a device, `/proc`):
+    /// 256 MiB, far above any config, tokenizer or request file.
+    public static let streamLimit = 256 << 20
 
     /// Maps `path` read-only. Throws a `FormatError` naming the file when it cannot be opened.
     public init(path: String) throws {
@@ -31,9 +37,13 @@ public final class MappedFile: @unchecked Sendable {
             throw FormatError(path, "is a directory, expected a file")
         }
         let size = Int(st.st_size)
-        if size == 0 {
-            base = nil
-            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        // Devices, FIFOs, sockets and /proc files report no size (or a wrong one) but stream bytes:
+        // they are read as streams, up to `streamLimit`, never taken as empty.
+        if (st.st_mode & S_IFMT) != S_IFREG || size == 0 {
+            let (p, n) = try MappedFile.readStream(fd, path: path)
+            base = p
+            bytes = UnsafeRawBufferPointer(start: p, count: n)
+            streamed = true
             return
         }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
@@ -54,7 +64,7 @@ public final class MappedFile: @unchecked Sendable {
     /// Drops the pages under `range` (a view into this mapping) from the resident set; the
     /// mapping stays valid. Pages shared with neighbouring data are dropped too and simply fault back.
     public func releaseResidentPages(_ range: UnsafeRawBufferPointer) {
-        guard let base, let start = range.baseAddress, range.count > 0 else { return }
+        guard let base, !streamed, let start = range.baseAddress, range.count > 0 else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let lo = max(Int(bitPattern: start) & ~(page - 1), Int(bitPattern: base))
         let hi = min(Int(bitPattern: start) + range.count, Int(bitPattern: base) + bytes.count)
@@ -63,6 +73,40 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
-        if let base { munmap(base, bytes.count) }
+        guard let base else { return }
+        if streamed { free(base) } else { munmap(base, bytes.count) }
+    }
+
+    /// Reads `fd` to its end into a malloc'd buffer (nil for no bytes); more than `streamLimit`
+    /// bytes is an error naming the file.
+    private static func readStream(_ fd: Int32, path: String) throws -> (UnsafeMutableRawPointer?, Int) {
+        var capacity = 0, count = 0
+        var buffer: UnsafeMutableRawPointer?
+        while true {
+            if count == capacity {
+                guard capacity < streamLimit else {
+                    free(buffer)
+                    throw FormatError(path, "is not a regular file and streams more than \(streamLimit) bytes")
+                }
+                capacity = min(max(capacity * 2, 64 << 10), streamLimit + 1)
+                guard let grown = realloc(buffer, capacity) else {
+                    free(buffer)
+                    throw FormatError(path, "cannot allocate \(capacity) bytes to read it")
+                }
+                buffer = grown
+            }
+            guard let b = buffer else { break }
+            let n = read(fd, b + count, capacity - count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = String(cString: strerror(errno))
+                free(buffer)
+                throw FormatError(path, "cannot read: \(e)")
+            }
+            if n == 0 { break }
+            count += n
+        }
+        if count == 0 { free(buffer); return (nil, 0) }
+        return (buffer, count)
     }
 }

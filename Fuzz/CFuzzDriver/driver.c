@@ -1,0 +1,1 @@
+/* Header-only module: declares libFuzzer's driver for Fuzz/Harness. */
