@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (default 32 MiB); larger is answered 413.")
     var maxBodyBytes = 32 << 20
 
-    @Flag(help: "Fetch http(s):// and file:// image URLs (10 s timeout, 32 MiB cap, 3 redirects). Off: only data: URLs.")
+    @Flag(name: .customLong("allow-image-urls"), help: "Fetch http(s):// and file:// image URLs (10 s timeout, 32 MiB cap, 3 redirects). Off: only data: URLs.")
     var allowImageURLs = false
 
     func run() async throws {
