@@ -57,6 +57,8 @@ test: deps real-data
 	  echo "== test suite on kernel path VLMEMBED_ISA=$$isa =="; \
 	  VLMEMBED_ISA=$$isa VLMEMBED_REAL_DATA=$(CACHE)/real $(SWIFT) test -c release -Xswiftc -enable-testing --disable-xctest; \
 	done
+	@echo "== HTTP API check (Tools/serve/api_check.py) on the test build's binary =="
+	@$(MAKE) --no-print-directory serve-check-run
 
 # The whole pipeline on the tiny Phi-3.5-V model: convert with its DoRA adapter to int8 and int4,
 # verify both, embed two images and two captions, print the similarity matrix.
@@ -81,10 +83,14 @@ bench: build tools-venv
 bench-engines: build tools-venv
 	bash Tools/bench/engines_bench.sh $(BENCH_ENGINES_ARGS)
 
-# The HTTP API end to end (not part of `make test` yet): every response validated against Formats/openapi.yaml,
-# the official OpenAI SDK and vLLM's multimodal request, each embedding bit-identical to `vlmembed embed`; ~1 min.
-.PHONY: serve-check
-serve-check: build
+# The HTTP API end to end (also the last step of `make test`): every response validated against
+# Formats/openapi.yaml, the official OpenAI SDK and vLLM's multimodal request, each embedding
+# bit-identical to `vlmembed embed`; auth, limits, SIGTERM; ~1 min. Python packages pinned in
+# Tools/serve/requirements.txt, in $(CACHE)/serve-venv.
+.PHONY: serve-check serve-check-run
+serve-check: build serve-check-run
+
+serve-check-run:
 	@test -x $(CACHE)/serve-venv/bin/python || python3 -m venv $(CACHE)/serve-venv
 	@cmp -s Tools/serve/requirements.txt $(CACHE)/serve-venv/.requirements.txt || { $(CACHE)/serve-venv/bin/pip install -q -r Tools/serve/requirements.txt && cp Tools/serve/requirements.txt $(CACHE)/serve-venv/.requirements.txt; }
 	$(CACHE)/serve-venv/bin/python Tools/serve/api_check.py .build/release/vlmembed
