@@ -77,9 +77,10 @@ for t in $TARGETS; do
   new=0
   for a in "$work"/artifacts/crash-* "$work"/artifacts/timeout-* "$work"/artifacts/oom-* "$work"/artifacts/leak-*; do
     [ -f "$a" ] || continue
+    case "$a" in *.replay) continue ;; esac
     kind=$(basename "$a" | cut -d- -f1)
     replay="$a.replay"
-    [ -f "$replay" ] || FUZZ_TARGET=$t timeout $((FUZZ_TIMEOUT * 3)) "$BIN" -rss_limit_mb="$FUZZ_RSS_MB" -timeout="$FUZZ_TIMEOUT" \
+    [ "$replay" -nt "$BIN" ] || FUZZ_TARGET=$t timeout $((FUZZ_TIMEOUT * 3)) "$BIN" -rss_limit_mb="$FUZZ_RSS_MB" -timeout="$FUZZ_TIMEOUT" \
       -detect_leaks=0 "$a" > "$replay" 2>&1
     if ! grep -qE 'ERROR: |ALARM: |out-of-memory|deadly signal' "$replay"; then
       # A timeout or OOM that a lone rerun does not reproduce (machine load): reported, not committed.
