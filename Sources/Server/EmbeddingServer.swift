@@ -17,6 +17,8 @@ public struct EmbeddingServer: Sendable {
     public let configuration: ServerConfiguration
     public let state = ServerState()
     public let metrics = ServerMetrics()
+    /// Which connection each queued job belongs to (to drop the jobs of a client that goes away).
+    let connections = ConnectionWatch()
     let logger: Logger
 
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "vlmembed.serve")) {
@@ -30,7 +32,8 @@ public struct EmbeddingServer: Sendable {
         let fetcher = configuration.allowImageURLs
             ? ImageURLFetcher(timeoutSeconds: configuration.imageFetchTimeoutSeconds, maxBytes: configuration.imageFetchMaxBytes) : nil
         let embeddings = EmbeddingsRoute(configuration: configuration, state: state, metrics: metrics,
-                                         fetchImage: fetcher.map { f in { @Sendable url in try f.fetch(url) } })
+                                         fetchImage: fetcher.map { f in { @Sendable url in try f.fetch(url) } },
+                                         connections: connections)
         let info = InfoRoutes(configuration: configuration, state: state, metrics: metrics)
         router.post("v1/embeddings", use: embeddings.handle)
         router.get("health", use: info.health)

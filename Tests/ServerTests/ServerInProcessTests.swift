@@ -23,4 +23,16 @@ import Testing
             #expect(String(buffer: models.body).contains(#""backbone":"phi3_v""#))
         }
     }
+
+    /// Many requests on one keep-alive connection keep one close callback, not one per request.
+    @Test func keepAliveRequestsDoNotAccumulateCloseCallbacks() async throws {
+        try await withServer(ServerFixtures.phi3V) { server, client in
+            for i in 0..<50 {
+                let r = try await client.postJSON("/v1/embeddings", ServerFixtures.inputBody(["request \(i)"]))
+                #expect(r.status == .ok)
+            }
+            #expect(server.connections.connections <= 2)   // the health-poll connection and this one at most
+            #expect(server.connections.pendingJobs == 0)
+        }
+    }
 }

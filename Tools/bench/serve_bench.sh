@@ -39,9 +39,8 @@
 #   BENCH_IMAGE_SECONDS    seconds of the image cell (default BENCH_SECONDS; 300 with --full, where one image
 #                          request takes ~1.5 min on 2 cores; no timed warm-up there: the check request warmed it)
 #   BENCH_TIMEOUT          wrk's per-request timeout in seconds (default 120; 900 with --full)
-# Between cells the server is drained (queue empty, then one 1-token request answered): requests wrk leaves in
-# flight when a cell ends are still computed by the server (it does not notice a client's orderly close), and
-# must not count against the next cell.
+# Between cells the server is drained (until it is idle): requests wrk leaves in flight when a cell ends are still
+# computed by the server (it does not notice a client's orderly close), and must not count against the next cell.
 #   VLMEMBED_PYTHON        Python for making the synthetic checkpoint (default $CACHE/tools-venv/bin/python)
 set -euo pipefail
 {
@@ -175,12 +174,14 @@ RESULTS="$OUT/results.jsonl"
 : > "$RESULTS"
 metric_snapshot() { curl -s -m 10 "$BASE/metrics"; }
 rss_now() { awk '/^VmRSS:/{print $2}' "/proc/$PID/status"; }
-drain() { # wait until the queue is empty and the running forward is done
-  for _ in $(seq 36000); do
-    [[ "$(metric_snapshot | awk '$1 == "vlmembed_queue_depth" {print $2}')" =~ ^0(\.0*)?$ ]] && break
-    sleep 0.1
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+drain() { # wait (up to BENCH_TIMEOUT s) until the server is idle: < 5% of a core over one second. Not the
+  # vlmembed_queue_depth gauge: it is not updated when a queued request is cancelled, and can stay at 1 on an idle server.
+  local t0 t1
+  for _ in $(seq "$TIMEOUT"); do
+    t0=$(cpu_ticks); sleep 1; t1=$(cpu_ticks)
+    (( t1 - t0 <= $(getconf CLK_TCK) / 20 )) && break
   done
-  curl -s -m "$TIMEOUT" -o /dev/null -H 'Content-Type: application/json' -d '{"input": [1]}' "$BASE/v1/embeddings" || true
 }
 cell() { # cell LABEL CONCURRENCY BODIES [PATH [SECONDS [WARMUP]]]
   local label="$1" conc="$2" bodies="$3" path="${4:-/v1/embeddings}" secs="${5:-$SECONDS_PER_CELL}" warm="${6:-$WARMUP}" threads

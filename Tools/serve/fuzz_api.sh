@@ -68,7 +68,9 @@ done
 say "server pid $PID on $BASE (model $MODEL); reports in $OUT"
 
 set +e
-"$VENV/bin/schemathesis" run Formats/openapi.yaml \
+SPEC="$PWD/Formats/openapi.yaml"
+# run from $OUT: schemathesis keeps a .schemathesis/ cache in its working directory
+(cd "$OUT" && "$VENV/bin/schemathesis" run "$SPEC" \
   --url "$BASE" \
   --header "Authorization: Bearer $KEY" \
   --checks all \
@@ -82,7 +84,7 @@ set +e
   --no-color \
   --report json,ndjson,junit,pytest \
   --report-dir "$OUT" \
-  >"$OUT/schemathesis.txt" 2>&1
+  >"$OUT/schemathesis.txt" 2>&1)
 ST_RC=$?
 set -e
 tail -60 "$OUT/schemathesis.txt"

@@ -9,6 +9,7 @@ struct EmbeddingsRoute: Sendable {
     let state: ServerState
     let metrics: ServerMetrics
     let fetchImage: (@Sendable (String) throws -> [UInt8])?
+    let connections: ConnectionWatch
 
     func handle(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let started = ContinuousClock.now
@@ -56,10 +57,13 @@ struct EmbeddingsRoute: Sendable {
             }
         }
         let results: EmbeddingScheduler.Results
+        var jobID: UInt64?
+        defer { if let jobID { connections.finished(jobID, on: context.channel) } }
         do {
             results = try await scheduler.submit(prepared) { id in
                 // A client that disconnects has its queued work dropped.
-                context.channel.closeFuture.whenComplete { _ in scheduler.cancel(id) }
+                jobID = id
+                connections.track(id, on: context.channel, scheduler: scheduler)
             }
         } catch let refusal as EmbeddingScheduler.Refusal {
             switch refusal {

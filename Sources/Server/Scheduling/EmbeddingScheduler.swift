@@ -101,7 +101,9 @@ public final class EmbeddingScheduler: Sendable {
             guard let i = s.queue.firstIndex(where: { $0.id == id }) else { return nil }
             return s.queue.remove(at: i)
         }
-        job?.continuation.resume(throwing: Refusal.cancelled)
+        guard let job else { return }
+        metrics?.queueDepth.set(Double(queueDepth))
+        job.continuation.resume(throwing: Refusal.cancelled)
     }
 
     /// The next batch: the oldest job, and when it is packable every other packable job that fits
