@@ -136,21 +136,10 @@ EOF
 PID=$!
 cleanup() { if kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; fi; }
 trap cleanup EXIT
-PORT=""
-for _ in $(seq 600); do
-  PORT=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$LOG" | head -1 | sed 's/.*://') || true
-  [[ -n "$PORT" ]] && break
-  kill -0 "$PID" 2>/dev/null || die "the server exited: $(tail -3 "$LOG")"
-  sleep 0.1
-done
-[[ -n "$PORT" ]] || die "no 'listening on' line within 60 s"
-BASE="http://127.0.0.1:$PORT"
+source "$(dirname "${BASH_SOURCE[0]}")/../serve/server_wait.sh"
+wait_for_port
 LOAD_START=$(date +%s.%N)
-for _ in $(seq 6000); do
-  [[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$BASE/health")" == 200 ]] && break
-  kill -0 "$PID" 2>/dev/null || die "the server exited: $(tail -3 "$LOG")"
-  sleep 0.1
-done
+wait_for_health
 LOAD_S=$(awk -v a="$LOAD_START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 # every body answers 200 with the expected token count before anything is timed
 python3 - "$BASE" "$OUT" <<'EOF'

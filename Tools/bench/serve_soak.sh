@@ -131,20 +131,9 @@ cleanup() {
   if kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
-PORT=""
-for _ in $(seq 600); do
-  PORT=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$LOG" | head -1 | sed 's/.*://') || true
-  [[ -n "$PORT" ]] && break
-  kill -0 "$PID" 2>/dev/null || die "the server exited: $(tail -3 "$LOG")"
-  sleep 0.1
-done
-[[ -n "$PORT" ]] || die "no 'listening on' line within 60 s"
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 6000); do
-  [[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$BASE/health")" == 200 ]] && break
-  kill -0 "$PID" 2>/dev/null || die "the server exited: $(tail -3 "$LOG")"
-  sleep 0.1
-done
+source "$(dirname "${BASH_SOURCE[0]}")/../serve/server_wait.sh"
+wait_for_port
+wait_for_health
 
 # record (and verify against embed) the answer of every good body; write the mix
 verify() { # verify PHASE: every good body once, each embedding vs embed; PHASE=before writes expected.txt

@@ -51,20 +51,9 @@ LOG="$OUT/server.log"
 PID=$!
 cleanup() { if kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID" 2>/dev/null; sleep 2; kill -KILL "$PID" 2>/dev/null || true; fi; }
 trap cleanup EXIT
-PORT=""
-for _ in $(seq 600); do
-  PORT=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$LOG" | head -1 | sed 's/.*://') || true
-  [[ -n "$PORT" ]] && break
-  kill -0 "$PID" 2>/dev/null || die "the server exited: $(tail -3 "$LOG")"
-  sleep 0.1
-done
-[[ -n "$PORT" ]] || die "the server did not log 'listening on' within 60 s"
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 600); do
-  [[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$BASE/health")" == 200 ]] && break
-  sleep 0.1
-done
-[[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$BASE/health")" == 200 ]] || die "/health not 200 within 60 s"
+source "$(dirname "${BASH_SOURCE[0]}")/server_wait.sh"
+wait_for_port
+wait_for_health
 say "server pid $PID on $BASE (model $MODEL); reports in $OUT"
 
 set +e
