@@ -6,7 +6,7 @@ public struct BundleHeader: Sendable, Equatable {
     public static let magic: [UInt8] = [0x56, 0x4C, 0x4D, 0x42, 0x00, 0x0D, 0x0A, 0x1A]
     /// The format version this build writes, and the major version it reads.
     public static let currentMajor: UInt16 = 1
-    public static let currentMinor: UInt16 = 0
+    public static let currentMinor: UInt16 = 1
     /// Every section offset is a multiple of this.
     public static let alignment = 64
 

@@ -83,7 +83,7 @@ public struct BundleManifest: Sendable {
             ("embedding_head", headJSON),
             ("prompt", .object([("image_marker", .string(head.imageMarker)), ("accepts", .array(accepts))])),
             ("quantization", .object([("decoder", .string(plan.decoder.name)), ("vision", .string(plan.vision.name)), ("other", .string("source")),
-                                      ("int4_inputs", .string(plan.int4Inputs.rawValue))])),
+                                      ("int4_inputs", .string(plan.int4Inputs.rawValue)), ("int4_method", .string(plan.int4Method.rawValue))])),
             ("source", .object([("path", .string(sourcePath)), ("adapter", adapterPath.map { .string($0) } ?? .null), ("merged_modules", .int(mergedModules))])),
             ("files", .array(fileValues)),
             ("tensors", .array(tensorValues)),
@@ -119,8 +119,15 @@ public struct BundleManifest: Sendable {
             }
             inputs = parsed
         }
+        var method = Int4Method.roundToNearest
+        if let v = q?["int4_method"], v != .null {
+            guard let name = v.stringValue, let parsed = Int4Method(rawValue: name) else {
+                throw fail("quantization.int4_method '\(v.stringValue ?? "?")' is not one of \(Int4Method.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            method = parsed
+        }
         plan = QuantizationPlan(decoder: q?["decoder"]?.stringValue.flatMap(QuantScheme.init(name:)) ?? .f32,
-                                vision: q?["vision"]?.stringValue.flatMap(QuantScheme.init(name:)) ?? .f32, int4Inputs: inputs)
+                                vision: q?["vision"]?.stringValue.flatMap(QuantScheme.init(name:)) ?? .f32, int4Inputs: inputs, int4Method: method)
         sourcePath = root["source"]?["path"]?.stringValue ?? ""
         adapterPath = root["source"]?["adapter"]?.stringValue
         mergedModules = root["source"]?["merged_modules"]?.intValue ?? 0

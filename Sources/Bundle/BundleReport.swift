@@ -26,7 +26,7 @@ public struct BundleReport {
             "format        vlmb \(bundle.header.major).\(bundle.header.minor) (\(m.generator))",
             "architecture  \(m.architecture.rawValue)",
             "schemes       decoder \(m.plan.decoder.name), vision \(m.plan.vision.name), other: source dtype"
-                + (m.plan.hasInt4 ? "; int4 weights take \(m.plan.int4Inputs.rawValue) inputs" : ""),
+                + (m.plan.hasInt4 ? "; int4 weights take \(m.plan.int4Inputs.rawValue) inputs, coded by \(m.plan.int4Method.rawValue)" : ""),
             "head          \(m.head.pooling.rawValue) pooling, \(m.head.normalize ? "L2-normalised" : "not normalised"), image marker \(m.head.imageMarker)",
             "source        \(m.sourcePath)" + (m.adapterPath.map { " + adapter \($0) (\(m.mergedModules) modules merged)" } ?? ""),
             "files         " + m.files.map { $0.name }.joined(separator: ", "),
@@ -47,7 +47,7 @@ public struct BundleReport {
             ("format_version", .string("\(bundle.header.major).\(bundle.header.minor)")),
             ("architecture", .string(m.architecture.rawValue)),
             ("quantization", .object([("decoder", .string(m.plan.decoder.name)), ("vision", .string(m.plan.vision.name)),
-                                      ("int4_inputs", .string(m.plan.int4Inputs.rawValue))])),
+                                      ("int4_inputs", .string(m.plan.int4Inputs.rawValue)), ("int4_method", .string(m.plan.int4Method.rawValue))])),
             ("file_bytes", .int(Int(bundle.header.fileLength))),
             ("by_scheme", .object(byScheme.map { ($0.0, .object([("tensors", .int($0.1)), ("bytes", .int($0.2))])) })),
             ("files", .array(m.files.map { .string($0.name) })),

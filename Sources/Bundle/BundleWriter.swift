@@ -27,6 +27,12 @@ public struct BundleWriter {
     /// build: this target does not know tokenizers), so that a bundle never carries a tokenizer
     /// that fails to load. The configs are always re-checked by the architecture's parser.
     public var validateFiles: ((ModelFiles) throws -> Void)?
+    /// Per-column importance of a linear's input (calibration's mean x², `columns` values) by
+    /// tensor name, for `Int4Method.importance`; nil for a tensor without one.
+    public var importance: ((String) -> [Float]?)?
+    /// E[xᵀx] of a linear's input (`columns²` values) by tensor name, for `Int4Method.gptq`; a
+    /// tensor without one is coded as `importance` does.
+    public var secondMoments: ((String) -> [Double]?)?
     public static let version = "0.3.0"
 
     public init(plan: QuantizationPlan, adapterPath: String? = nil, mergedModules: Int = 0) {
@@ -104,7 +110,7 @@ public struct BundleWriter {
                 progress?(report)
                 let tensor = try graph.tensor(entry.name)
                 var hash = SHA256()
-                if let stream = streamedQuantization(tensor, entry: entry) {
+                if let stream = try streamedQuantization(tensor, entry: entry) {
                     try produceStreamed(tensor, entry: entry, stream: stream, out: out, hash: &hash)
                 } else {
                     try produce(tensor, entry: entry) { section, bytes in
@@ -149,7 +155,19 @@ public struct BundleWriter {
             throw FormatError(tensor.name, "has \(values.count) values, shape \(tensor.shape) needs \(entry.rows * entry.columns)")
         }
         if entry.scheme.isQuantized { try checkQuantizable(values, tensor: tensor.name, scheme: entry.scheme) }
-        let q = values.withUnsafeBufferPointer { WeightQuantizer.quantize($0, rows: entry.rows, columns: entry.columns, scheme: entry.scheme) }
+        if let h = try gptqMoments(entry) {
+            let q = GPTQQuantizer.quantize(values, rows: entry.rows, columns: entry.columns, scheme: entry.scheme, h: h)
+            try q.data.withUnsafeBytes { try emit(entry.data, $0) }
+            if let s = entry.scales { try q.scales.withUnsafeBytes { try emit(s, $0) } }
+            if let z = entry.zeros { try q.zeros.withUnsafeBytes { try emit(z, $0) } }
+            tensor.releaseSourcePages()
+            return
+        }
+        let weights = try columnImportance(entry)
+        let q = values.withUnsafeBufferPointer {
+            WeightQuantizer.quantize($0, rows: entry.rows, columns: entry.columns, scheme: entry.scheme, method: plan.int4Method,
+                                     importance: weights)
+        }
         try q.data.withUnsafeBytes { try emit(entry.data, $0) }
         if let s = entry.scales { try q.scales.withUnsafeBytes { try emit(s, $0) } }
         if let z = entry.zeros { try q.zeros.withUnsafeBytes { try emit(z, $0) } }
@@ -158,9 +176,30 @@ public struct BundleWriter {
 
     /// The row stream for an int8/int4 entry (nil for float schemes and empty tensors, which
     /// `produce` writes).
-    private func streamedQuantization(_ tensor: GraphTensor, entry: BundleTensorEntry) -> QuantizedTensorStream? {
-        guard entry.scheme.isQuantized, entry.rows > 0, entry.columns > 0 else { return nil }
-        return QuantizedTensorStream(rows: entry.rows, columns: entry.columns, scheme: entry.scheme)
+    private func streamedQuantization(_ tensor: GraphTensor, entry: BundleTensorEntry) throws -> QuantizedTensorStream? {
+        guard entry.scheme.isQuantized, entry.rows > 0, entry.columns > 0, try gptqMoments(entry) == nil else { return nil }
+        return QuantizedTensorStream(rows: entry.rows, columns: entry.columns, scheme: entry.scheme, method: plan.int4Method,
+                                     importance: try columnImportance(entry))
+    }
+
+    /// GPTQ's H for an int4 tensor under `Int4Method.gptq`, checked against its shape.
+    private func gptqMoments(_ entry: BundleTensorEntry) throws -> [Double]? {
+        guard plan.int4Method == .gptq, case .int4 = entry.scheme, let h = secondMoments?(entry.name) else { return nil }
+        guard h.count == entry.columns * entry.columns else {
+            throw FormatError(entry.name, "the calibration's second moments are \(h.count) values but the weight has \(entry.columns) columns")
+        }
+        return h
+    }
+
+    /// The importance of an int4 tensor's input columns under `Int4Method.importance` (nil: the
+    /// tensor is weighted by w², as `search` does — e.g. a vision linear no calibration image reached).
+    private func columnImportance(_ entry: BundleTensorEntry) throws -> [Float]? {
+        guard plan.int4Method.needsCalibration, case .int4 = entry.scheme, let weights = importance?(entry.name) else { return nil }
+        guard weights.count == entry.columns else {
+            throw FormatError(entry.name, "the importance has \(weights.count) columns but the weight has \(entry.columns) (importance from another model?)")
+        }
+        guard weights.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw FormatError(entry.name, "the importance has negative or non-finite values") }
+        return weights
     }
 
     /// Streams an int8/int4 tensor (rows decoded straight from the mapped source when it is a

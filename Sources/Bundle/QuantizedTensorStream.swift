@@ -16,10 +16,10 @@ struct QuantizedTensorStream {
     /// cheap, small enough to stay in cache between quantizing and hashing).
     static let tileBytes = 1 << 20
 
-    init(rows: Int, columns: Int, scheme: QuantScheme) {
+    init(rows: Int, columns: Int, scheme: QuantScheme, method: Int4Method = .roundToNearest, importance: [Float]? = nil) {
         self.rows = rows
         self.columns = columns
-        layout = WeightQuantizer.RowLayout(columns: columns, scheme: scheme)
+        layout = WeightQuantizer.RowLayout(columns: columns, scheme: scheme, method: method, importance: importance)
     }
 
     /// Where rows come from.

@@ -42,6 +42,19 @@ struct Convert: ParsableCommand {
                                valueName: "int16|int8"))
     var int4Inputs: String = "int16"
 
+    @Option(help: ArgumentHelp("How int4 groups choose their scales: rtn (round to nearest on the group's range, 15 levels; the default), search (all 16 levels, the scale searched by weighted least squares on w²; no data, a few times rtn's time), importance (search weighted by the calibration's mean x² per input column) or gptq (GPTQ's error feedback through the calibration's E[xᵀx], groups searched as importance; small models: the matrices must fit 4 GiB). Same storage and speed for all; recorded in the bundle (Formats/vlmb.md §3).",
+                               valueName: "rtn|search|importance|gptq"))
+    var method: String = "rtn"
+
+    @Option(help: "With --method importance: calibration requests (JSON lines, the embed request format: texts, images, text+image), run through the fp32 model to weigh each input column. Default: the repository's Fixtures/calibration/requests.jsonl (or $VLMEMBED_CALIBRATION).")
+    var calibration: String?
+
+    @Option(help: "With --method importance: read the importance from this file (written by --save-importance) instead of calibrating.")
+    var importance: String?
+
+    @Option(help: "With --method importance: also write the calibration's importance to this safetensors file, to reuse with --importance.")
+    var saveImportance: String?
+
     @Option(name: .shortAndLong, help: "Output bundle (.vlmb).")
     var output: String
 
@@ -51,9 +64,14 @@ struct Convert: ParsableCommand {
     func run() throws {
         try CLI.run {
             CLI.applyThreads(threads)
-            let plan = try QuantizationPlan(decoder: scheme(quant), vision: scheme(visionQuant), int4Inputs: inputs())
+            let plan = try QuantizationPlan(decoder: scheme(quant), vision: scheme(visionQuant), int4Inputs: inputs(), int4Method: int4Method())
+            let statistics = try columnImportance(plan)
             let (graph, merges) = try ModelSource.openEmbeddingGraph(source, adapter: adapter, mmproj: mmproj)
             var writer = BundleWriter(plan: plan, adapterPath: adapter, mergedModules: merges.count)
+            if let statistics {
+                writer.importance = { statistics.importance($0) }
+                writer.secondMoments = { statistics.secondMoments($0) }
+            }
             writer.validateFiles = { files in _ = try Tokenizer.load(origin: files.origin, file: files.bytes) }
             let bar = ProgressBar(label: "convert", bytes: true)
             let started = Date()
@@ -70,6 +88,47 @@ struct Convert: ParsableCommand {
             throw ValidationError("--int4-inputs int8 needs an int4 scheme (--quant int4 or --vision-quant int4)")
         }
         return inputs
+    }
+
+    /// The calibration statistics `--method importance` weighs with: read from --importance, or
+    /// measured on the calibration set (and saved with --save-importance); nil for other methods.
+    private func columnImportance(_ plan: QuantizationPlan) throws -> CalibrationStatistics? {
+        guard plan.int4Method.needsCalibration else {
+            if calibration != nil || importance != nil || saveImportance != nil {
+                throw ValidationError("--calibration, --importance and --save-importance go with --method importance or gptq")
+            }
+            return nil
+        }
+        if let importance {
+            guard plan.int4Method == .importance else { throw ValidationError("--method gptq needs --calibration: an importance file holds no second moments") }
+            guard calibration == nil else { throw ValidationError("give --importance or --calibration, not both") }
+            return try ImportanceCalibration.load(importance)
+        }
+        guard let set = calibration ?? ImportanceCalibration.defaultRequestsPath(executable: CommandLine.arguments[0],
+                                                                                 environment: ProcessInfo.processInfo.environment) else {
+            throw RuntimeError("--method \(plan.int4Method.rawValue) needs calibration requests: --calibration F, --importance F, or the default set \(ImportanceCalibration.defaultSet) (run from the repository, or set VLMEMBED_CALIBRATION)")
+        }
+        let requests = try RequestFile.read(set)
+        let bar = ProgressBar(label: "calibrate", bytes: false)
+        let started = Date()
+        var skipped = 0
+        let statistics = try ImportanceCalibration.run(ModelSpec(path: source, adapter: adapter, mmproj: mmproj), requests: requests, file: set,
+                                                       secondMoments: plan.int4Method == .gptq, skipped: &skipped) { done, total in
+            bar.update(done, total, detail: "")
+        }
+        CLI.logger.info("calibrated on \(requests.count - skipped) requests of \(set)\(skipped > 0 ? " (\(skipped) with images skipped: text-only model)" : ""): \(statistics.names.count) linears, \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        if let saveImportance { try ImportanceCalibration.save(statistics, to: saveImportance) }
+        return statistics
+    }
+
+    private func int4Method() throws -> Int4Method {
+        guard let m = Int4Method(rawValue: method) else {
+            throw ValidationError("--method must be one of \(Int4Method.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(method)')")
+        }
+        if m != .roundToNearest, quant != "int4", visionQuant != "int4" {
+            throw ValidationError("--method \(method) chooses int4 scales: it needs --quant int4 or --vision-quant int4")
+        }
+        return m
     }
 
     private func scheme(_ name: String) throws -> QuantScheme {

@@ -44,7 +44,8 @@ import TensorFormats
         let b = try BundleFile(path: path)
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(Array(bytes[0..<8]) == BundleHeader.magic)
-        #expect(b.header.major == 1 && b.header.minor == 0)
+        #expect(b.header.major == 1 && b.header.minor == 1)
+        #expect(b.manifest.formatVersion == "1.1")
         #expect(Int(b.header.fileLength) == bytes.count)
         #expect(b.header.dataOffset % 64 == 0)
         #expect(b.manifest.architecture == .phi3V)
@@ -88,7 +89,7 @@ import TensorFormats
 
     @Test func newerVersionIsRefusedAsSuch() throws {
         let path = try Self.writeBundle("version.vlmb")
-        let newer = try Self.mutated(path, "newer.vlmb") { $0[8] = 2; $0[9] = 0 }
+        let newer = try Self.mutated(path, "newer.vlmb") { $0[8] = 2; $0[9] = 0; $0[10] = 0; $0[11] = 0 }
         let error = try #require(throws: FormatError.self) { try BundleFile(path: newer) }
         #expect(error.problem.contains("newer than this vlmembed supports"), "\(error)")
         #expect(error.problem.contains("2.0"))

@@ -16,11 +16,7 @@ import TensorFormats
         return try SafetensorsFile(path: out).floats(named: "embeddings")
     }
 
-    static func inputsSetting(_ bundle: String) throws -> String? {
-        let i = try CLIRunner.run(["inspect", bundle, "--json"])
-        #expect(i.status == 0, "\(i.stderr)")
-        return try Array(i.stdout.utf8).withUnsafeBytes { try JSONParser.parse($0) }["quantization"]?["int4_inputs"]?.stringValue
-    }
+    static func inputsSetting(_ bundle: String) throws -> String? { try bundleQuantizationSetting(bundle, "int4_inputs") }
 
     @Test func pinnedInputsMatchTheEnvironmentSettingAndYieldToIt() throws {
         let dir = try CLIRunner.temporaryDirectory()

@@ -346,6 +346,15 @@ def base_cases(base):
             f.write(json.dumps({"id": "i", "text": "<|image_1|> Represent the given image.", "images": [p]}) + "\n")
         return r, "image " + what
     add("embed", image_request, lambda p, w: ["embed", "--model", phi3v, "--input", p, "-o", out(w, ".jsonl")])
+    # calibration (convert --method importance|gptq): hostile request files, images and importance files
+    add("convert", file_case(reqs), lambda p, w: ["convert", llama, "--quant", "int4", "--method", "importance", "--calibration", p,
+                                                  "-o", out(w, ".vlmb")])
+    add("convert", file_case(reqs), lambda p, w: ["convert", llama, "--quant", "int4", "--method", "gptq", "--calibration", p,
+                                                  "-o", out(w, ".vlmb")])
+    add("convert", image_request, lambda p, w: ["convert", phi3v, "--quant", "int4", "--method", "importance", "--calibration", p,
+                                                "-o", out(w, ".vlmb")])
+    add("convert", file_case(os.path.join(base, "importance.safetensors")),
+        lambda p, w: ["convert", llama, "--quant", "int4", "--method", "importance", "--importance", p, "-o", out(w, ".vlmb")])
     # eval rows, catalog, shards
     for name in ["text.jsonl", "datasets.json"]:
         def make_eval(work, rng, n=name):
@@ -367,6 +376,7 @@ def base_cases(base):
     add("flags", flag_value, lambda v, w: ["embed", "--model", llama, "--input", reqs, "--threads", v, "-o", out(w, ".jsonl")])
     add("flags", flag_value, lambda v, w: ["preprocess", "--model", phi3v, "--image", png, "--crops", v, "-o", out(w, ".safetensors")])
     add("flags", flag_value, lambda v, w: ["convert", llama, "--quant", "int4", "--group-size", v, "-o", out(w, ".vlmb")])
+    add("flags", flag_value, lambda v, w: ["convert", llama, "--quant", "int4", "--method", v, "-o", out(w, ".vlmb")])
     add("flags", flag_value, lambda v, w: ["eval", "--model", llama, "--data", data, "--no-cache", "--limit", v])
     add("flags", flag_value, lambda v, w: ["eval", "--model", llama, "--data", data, "--no-cache", "--shard", v + "/" + v,
                                                 "-o", os.path.join(w, "shard.json")])
@@ -384,6 +394,11 @@ def prepare(vlmembed, base):
             subprocess.run([vlmembed, "convert", llama, "--quant", q, "-o", p], check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(base, "requests.jsonl"), "w") as f:
         f.write('{"id":"a","text":"Hello world"}\n{"id":"b","text":"A cup of espresso on a saucer"}\n{"text":"third"}\n')
+    importance = os.path.join(base, "importance.safetensors")
+    if not os.path.exists(importance):
+        subprocess.run([vlmembed, "convert", llama, "--quant", "int4", "--method", "importance", "--calibration",
+                        os.path.join(base, "requests.jsonl"), "--save-importance", importance, "-o", os.path.join(base, "imp.vlmb")],
+                       check=True, stdout=subprocess.DEVNULL)
     data = os.path.join(base, "eval")
     os.makedirs(os.path.join(data, "images"), exist_ok=True)
     with open(os.path.join(data, "text.jsonl"), "w") as f:

@@ -3,7 +3,11 @@
 public enum WeightQuantizer {
     /// Quantizes a row-major fp32 matrix into the v1 storage layout (passthrough casts for
     /// f32/f16/bf16, rounded to nearest even: scales/zeros empty).
-    public static func quantize(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, scheme: QuantScheme) -> QuantizedBytes {
+    ///
+    /// `method` and `importance` (one weight per column) choose how int4 groups are coded
+    /// (`Int4Method`); other schemes ignore them.
+    public static func quantize(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, scheme: QuantScheme,
+                                method: Int4Method = .roundToNearest, importance: [Float]? = nil) -> QuantizedBytes {
         precondition(rows >= 0 && columns >= 0 && w.count == rows * columns,
                      "WeightQuantizer: \(w.count) values for a \(rows)×\(columns) matrix")
         let sizes = sectionSizes(rows: rows, columns: columns, scheme: scheme)
@@ -16,7 +20,8 @@ public enum WeightQuantizer {
         let data = filled(sizes.data) { dataBase in
             scales = filled(sizes.scales) { scalesBase in
                 zeros = filled(sizes.zeros) { zerosBase in
-                    fill(src, rows: rows, columns: columns, scheme: scheme, data: dataBase, scales: scalesBase, zeros: zerosBase)
+                    fill(src, rows: rows, columns: columns, scheme: scheme, method: method, importance: importance,
+                         data: dataBase, scales: scalesBase, zeros: zerosBase)
                 }
             }
         }
@@ -73,7 +78,7 @@ public enum WeightQuantizer {
 
     /// Writes every row's sections; rows are independent and run in parallel.
     private static func fill(_ src: UnsafePointer<Float>, rows: Int, columns: Int, scheme: QuantScheme,
-                             data: UnsafeMutablePointer<UInt8>, scales: UnsafeMutablePointer<UInt8>, zeros: UnsafeMutablePointer<UInt8>) {
+                             method: Int4Method, importance: [Float]?, data: UnsafeMutablePointer<UInt8>, scales: UnsafeMutablePointer<UInt8>, zeros: UnsafeMutablePointer<UInt8>) {
         let raw = UnsafeMutableRawPointer(data)
         switch scheme {
         case .f32:
@@ -91,7 +96,7 @@ public enum WeightQuantizer {
                 }
             }
         case .int8, .int4:
-            let layout = RowLayout(columns: columns, scheme: scheme)
+            let layout = RowLayout(columns: columns, scheme: scheme, method: method, importance: importance)
             Parallel.forEach(rows) { r in
                 _ = quantizeRows(src + r * columns, rows: 1, layout: layout, data: raw + r * layout.dataBytes,
                                  scales: UnsafeMutableRawPointer(scales + r * layout.scaleBytes),
@@ -100,21 +105,34 @@ public enum WeightQuantizer {
         }
     }
 
-    /// Bytes one row takes in each section of an integer scheme.
+    /// Bytes one row takes in each section of an integer scheme, and how its int4 groups are coded.
     public struct RowLayout: Sendable, Equatable {
         public let columns: Int
         public let scheme: QuantScheme
         public let dataBytes: Int
         public let scaleBytes: Int
         public let zeroBytes: Int
+        /// How int4 groups choose their scales (ignored by int8).
+        public let method: Int4Method
+        /// One weight per column for `Int4Method.importance` (calibration's mean x² of that input).
+        public let importance: [Float]?
 
-        /// - Precondition: `scheme` is int8 or int4.
-        public init(columns: Int, scheme: QuantScheme) {
+        /// - Precondition: `scheme` is int8 or int4; `importance`, when given, has `columns` values.
+        public init(columns: Int, scheme: QuantScheme, method: Int4Method = .roundToNearest, importance: [Float]? = nil) {
             precondition(scheme.isQuantized, "WeightQuantizer.RowLayout: \(scheme.name) is not an integer scheme")
+            precondition(importance == nil || importance?.count == columns, "WeightQuantizer.RowLayout: importance for \(importance?.count ?? 0) of \(columns) columns")
             let sizes = WeightQuantizer.sectionSizes(rows: 1, columns: columns, scheme: scheme)
             self.columns = columns
             self.scheme = scheme
+            self.method = method
+            self.importance = importance
             (dataBytes, scaleBytes, zeroBytes) = sizes
+        }
+
+        /// True when int4 groups are coded by a searched method rather than the range formula.
+        var searched: Bool {
+            if case .int4 = scheme { return method != .roundToNearest }
+            return false
         }
     }
 
@@ -126,7 +144,7 @@ public enum WeightQuantizer {
                                     scales: UnsafeMutableRawPointer, zeros: UnsafeMutableRawPointer?,
                                     scratch: UnsafeMutablePointer<Float>) -> QuantizationStats {
         let columns = layout.columns
-        if case .int4(let group, false) = layout.scheme, BFloat16RowKernels.takes(columns: columns, group: group) {
+        if case .int4(let group, false) = layout.scheme, !layout.searched, BFloat16RowKernels.takes(columns: columns, group: group) {
             var stats = QuantizationStats()
             for r in 0..<rows {
                 BFloat16RowKernels.int4SymmetricRow(src + 2 * r * columns, columns: columns, group: group,
@@ -153,6 +171,22 @@ public enum WeightQuantizer {
                                     scales: UnsafeMutableRawPointer, zeros: UnsafeMutableRawPointer?) -> QuantizationStats {
         var stats = QuantizationStats()
         let columns = layout.columns
+        if layout.searched, case .int4(let group, _) = layout.scheme {
+            let weights = UnsafeMutablePointer<Float>.allocate(capacity: max(group, 1))
+            defer { weights.deallocate() }
+            for r in 0..<rows {
+                let row = w + r * columns
+                stats.merge(.scan(row, columns))
+                let packed = (data + r * layout.dataBytes).bindMemory(to: UInt8.self, capacity: layout.dataBytes)
+                let z = zeros.map { ($0 + r * layout.zeroBytes).bindMemory(to: UInt8.self, capacity: layout.zeroBytes) }
+                let write = { (importance: UnsafePointer<Float>?) in
+                    SearchedScaleQuantizer.int4Row(row, columns: columns, group: group, importance: importance, packed: packed,
+                                                   scales: scales + r * layout.scaleBytes, zeros: layout.zeroBytes > 0 ? z : nil, weights: weights)
+                }
+                if let importance = layout.importance { importance.withUnsafeBufferPointer { write($0.baseAddress) } } else { write(nil) }
+            }
+            return stats
+        }
         for r in 0..<rows {
             let row = w + r * columns
             switch layout.scheme {

@@ -26,11 +26,14 @@ public struct QuantizationPlan: Sendable, Equatable {
     /// The input precision the bundle's int4 weights are applied with (`Int4Inputs`; the
     /// environment may still override it). Only meaningful when a scheme is int4.
     public var int4Inputs: Int4Inputs
+    /// How int4 groups are coded (`Int4Method`; the storage and kernels are the same for all).
+    public var int4Method: Int4Method
 
-    public init(decoder: QuantScheme, vision: QuantScheme = .int8, int4Inputs: Int4Inputs = .int16) {
+    public init(decoder: QuantScheme, vision: QuantScheme = .int8, int4Inputs: Int4Inputs = .int16, int4Method: Int4Method = .roundToNearest) {
         self.decoder = decoder
         self.vision = vision
         self.int4Inputs = int4Inputs
+        self.int4Method = int4Method
     }
 
     /// True when some linear takes an int4 scheme (so `int4Inputs` matters).

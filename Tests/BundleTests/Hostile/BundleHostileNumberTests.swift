@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Bundle
+import Kernels
 import ModelGraph
 import TensorFormats
 
@@ -20,6 +21,26 @@ import TensorFormats
         let p = try HostileBundle.write("ok.vlmb", manifest: HostileBundle.manifest(tensors: Self.tensor(shape: "[4,4]", offset: "\(offset)")),
                                         data: [UInt8](repeating: 0, count: 64))
         #expect(HostileBundle.openError(p) == "opened")
+    }
+
+    /// Format 1.0 bundles (no `int4_method`) still open, as `rtn`; 1.1 names its method; an
+    /// unknown method is refused by name.
+    @Test func formatOnePointZeroStillOpensAndMethodsAreChecked() throws {
+        func write(_ name: String, version: String, minor: UInt16, extra: String) throws -> String {
+            let m = HostileBundle.manifest(tensors: Self.tensor(shape: "[4,4]"), version: version, extra: extra)
+            let offset = HostileBundle.dataOffset(manifestLength: m.utf8.count)
+            return try HostileBundle.write(name, manifest: HostileBundle.manifest(tensors: Self.tensor(shape: "[4,4]", offset: "\(offset)"),
+                                                                                 version: version, extra: extra),
+                                           data: [UInt8](repeating: 0, count: 64)) { $0.minor = minor }
+        }
+        let old = try write("v10.vlmb", version: "1.0", minor: 0, extra: "")
+        #expect(HostileBundle.openError(old) == "opened")
+        #expect(try BundleFile(path: old).manifest.plan.int4Method == .roundToNearest)
+        let gptq = try write("gptq.vlmb", version: "1.1", minor: 1, extra: #""quantization":{"decoder":"int4_sym_g32","int4_method":"gptq"},"#)
+        #expect(HostileBundle.openError(gptq) == "opened")
+        #expect(try BundleFile(path: gptq).manifest.plan.int4Method == .gptq)
+        let bad = try write("bad-method.vlmb", version: "1.1", minor: 1, extra: #""quantization":{"decoder":"int4_sym_g32","int4_method":"magic"},"#)
+        #expect(HostileBundle.openError(bad).contains("quantization.int4_method 'magic' is not one of rtn, search, importance, gptq"), "\(HostileBundle.openError(bad))")
     }
 
     @Test func shapeProductOverflowIsRefused() throws {

@@ -23,9 +23,10 @@ enum HostileBundle {
     }
 
     /// A manifest with `tensors` (JSON array text) and `files` (JSON array text).
-    static func manifest(config: String = phi3Config(), tensors: String = "[]", files: String = "[]") -> String {
+    static func manifest(config: String = phi3Config(), tensors: String = "[]", files: String = "[]",
+                         version: String = "\(BundleHeader.currentMajor).\(BundleHeader.currentMinor)", extra: String = "") -> String {
         """
-        {"format":"vlmb","format_version":"1.0","architecture":"phi3","config":\(config),"preprocessor_config":null,\
+        {"format":"vlmb","format_version":"\(version)","architecture":"phi3","config":\(config),"preprocessor_config":null,\(extra)\
         "embedding_head":{"pooling":"last_token","normalize":"l2","padding_side":"right","image_marker":"","bos_per_chunk":false},\
         "files":\(files),"tensors":\(tensors)}
         """

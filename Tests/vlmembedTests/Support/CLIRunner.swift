@@ -1,4 +1,6 @@
 import Foundation
+import TensorFormats
+import Testing
 
 /// Runs the built `vlmembed` binary (next to the test bundle) and captures its output.
 enum CLIRunner {
@@ -47,4 +49,11 @@ enum CLIRunner {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }
+}
+
+/// A key of the `quantization` object `inspect --json` prints for a bundle (e.g. `int4_inputs`, `int4_method`).
+func bundleQuantizationSetting(_ bundle: String, _ key: String) throws -> String? {
+    let i = try CLIRunner.run(["inspect", bundle, "--json"])
+    #expect(i.status == 0, "\(i.stderr)")
+    return try Array(i.stdout.utf8).withUnsafeBytes { try JSONParser.parse($0) }["quantization"]?[key]?.stringValue
 }
