@@ -15,7 +15,9 @@ public struct InspectReport: Sendable {
         tensors = source.tensors
     }
 
-    public var parameterCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }
+    /// Elements over all tensors (saturating at `Int.max`: each tensor's count fits, their sum
+    /// need not — a GGUF may declare huge tensors with a zero dimension).
+    public var parameterCount: Int { TensorDescriptor.totalElements(tensors) }
 
     /// Total bytes per storage type name, sorted by name.
     public var bytesByType: [(String, Int)] {

@@ -18,10 +18,8 @@ extension TensorSource {
         tensors.first { $0.name == name }
     }
 
-    /// Total number of elements over all tensors.
-    public var parameterCount: Int {
-        tensors.reduce(0) { $0 + $1.elementCount }
-    }
+    /// Total number of elements over all tensors (saturating at `Int.max`).
+    public var parameterCount: Int { TensorDescriptor.totalElements(tensors) }
 
     /// The values of one tensor as f32.
     public func floats(named name: String) throws -> [Float] {

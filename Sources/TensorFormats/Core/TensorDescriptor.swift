@@ -39,11 +39,21 @@ public struct TensorDescriptor: Sendable, Hashable {
         self.encoding = encoding
     }
 
-    /// Number of elements (1 for a scalar). Callers validate shapes on read, so this does not overflow.
-    public var elementCount: Int { shape.reduce(1, *) }
+    /// Number of elements (1 for a scalar). Readers validate the product with
+    /// `checkedElementCount`; a zero dimension gives 0 first, so that no order of the dimensions
+    /// (GGUF's ne is reversed here) can overflow on the way to a zero.
+    public var elementCount: Int { shape.contains(0) ? 0 : shape.reduce(1, *) }
 
     /// Bytes of storage.
     public var byteCount: Int { encoding.byteCount(elements: elementCount) ?? 0 }
+
+    /// Elements over `tensors`, saturating at `Int.max` (each count fits; their sum need not).
+    public static func totalElements(_ tensors: [TensorDescriptor]) -> Int {
+        tensors.reduce(0) { total, t in
+            let (sum, overflow) = total.addingReportingOverflow(t.elementCount)
+            return overflow ? Int.max : sum
+        }
+    }
 
     /// The element count, or nil when the product overflows `Int` or a dimension is negative.
     public static func checkedElementCount(_ shape: [Int]) -> Int? {

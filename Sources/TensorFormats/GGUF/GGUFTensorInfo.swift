@@ -23,7 +23,7 @@ public struct GGUFTensorInfo: Sendable, Hashable {
     public var shape: [Int] { ne.reversed() }
 
     /// Number of elements.
-    public var elementCount: Int { ne.reduce(1, *) }
+    public var elementCount: Int { ne.contains(0) ? 0 : ne.reduce(1, *) }
 
     /// The descriptor `TensorSource` users see: PyTorch-order shape, plain types as `.dense`.
     public var descriptor: TensorDescriptor {

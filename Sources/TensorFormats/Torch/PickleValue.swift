@@ -116,7 +116,7 @@ public struct TorchTensor: Sendable, Equatable {
     public var requiresGrad: Bool
 
     /// Number of elements.
-    public var elementCount: Int { shape.reduce(1, *) }
+    public var elementCount: Int { shape.contains(0) ? 0 : shape.reduce(1, *) }
 
     /// Whether the elements are laid out densely in row-major order (sizes of 1 ignore their stride).
     public var isContiguous: Bool {

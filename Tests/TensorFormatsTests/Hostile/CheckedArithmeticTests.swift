@@ -38,3 +38,22 @@ import Testing
         #expect(throws: FormatError.self) { try b.check(Int.max, elementSize: 8, file: "f", "table") }
     }
 }
+
+/// Found by the gguf fuzz target (Fuzz/regressions/gguf/crash-3f22e2b06d): GGUF checks ne's
+/// product in file order, where a leading zero stops it; the descriptor's shape is ne reversed, so
+/// its own product overflowed before reaching the zero, and `inspect` trapped.
+@Suite struct ZeroDimensionCountTests {
+    @Test func aZeroDimensionCountsZeroInAnyOrder() {
+        let huge = 1 << 40
+        for shape in [[0, huge, huge], [huge, huge, 0], [huge, 0, huge]] {
+            #expect(TensorDescriptor.checkedElementCount(shape) == nil || TensorDescriptor.checkedElementCount(shape) == 0)
+            #expect(TensorDescriptor(name: "t", shape: shape, encoding: .dense(.f32)).elementCount == 0)
+        }
+    }
+
+    @Test func totalsSaturateInsteadOfTrapping() {
+        let big = TensorDescriptor(name: "a", shape: [Int.max / 2 + 1], encoding: .dense(.f32))
+        #expect(TensorDescriptor.totalElements([big, big]) == Int.max)
+        #expect(TensorDescriptor.totalElements([big]) == Int.max / 2 + 1)
+    }
+}
