@@ -110,10 +110,12 @@ public struct BundleWriter {
                 progress?(report)
                 let tensor = try graph.tensor(entry.name)
                 var hash = SHA256()
-                if let stream = try streamedQuantization(tensor, entry: entry) {
+                // GPTQ's H is built once per tensor (columns² values), and GPTQ needs the whole tensor.
+                let h = try gptqMoments(entry)
+                if h == nil, let stream = try streamedQuantization(tensor, entry: entry) {
                     try produceStreamed(tensor, entry: entry, stream: stream, out: out, hash: &hash)
                 } else {
-                    try produce(tensor, entry: entry) { section, bytes in
+                    try produce(tensor, entry: entry, gptq: h) { section, bytes in
                         try pad(out, to: section.offset)
                         try out.write(bytes)
                         hash.update(bytes)
@@ -141,7 +143,7 @@ public struct BundleWriter {
     }
 
     /// Streams one tensor's sections (data, scales, zeros) in the entry's scheme.
-    private func produce(_ tensor: GraphTensor, entry: BundleTensorEntry,
+    private func produce(_ tensor: GraphTensor, entry: BundleTensorEntry, gptq h: [Double]? = nil,
                          emit: (BundleSection, UnsafeRawBufferPointer) throws -> Void) throws {
         // Unchanged source bytes (same float dtype) are copied as they are.
         if case .source(let source, let name) = tensor.value, tensor.sourceFloatScheme == entry.scheme {
@@ -155,18 +157,15 @@ public struct BundleWriter {
             throw FormatError(tensor.name, "has \(values.count) values, shape \(tensor.shape) needs \(entry.rows * entry.columns)")
         }
         if entry.scheme.isQuantized { try checkQuantizable(values, tensor: tensor.name, scheme: entry.scheme) }
-        if let h = try gptqMoments(entry) {
-            let q = GPTQQuantizer.quantize(values, rows: entry.rows, columns: entry.columns, scheme: entry.scheme, h: h)
-            try q.data.withUnsafeBytes { try emit(entry.data, $0) }
-            if let s = entry.scales { try q.scales.withUnsafeBytes { try emit(s, $0) } }
-            if let z = entry.zeros { try q.zeros.withUnsafeBytes { try emit(z, $0) } }
-            tensor.releaseSourcePages()
-            return
-        }
-        let weights = try columnImportance(entry)
-        let q = values.withUnsafeBufferPointer {
-            WeightQuantizer.quantize($0, rows: entry.rows, columns: entry.columns, scheme: entry.scheme, method: plan.int4Method,
-                                     importance: weights)
+        let q: QuantizedBytes
+        if let h {
+            q = GPTQQuantizer.quantize(values, rows: entry.rows, columns: entry.columns, scheme: entry.scheme, h: h)
+        } else {
+            let weights = try columnImportance(entry)
+            q = values.withUnsafeBufferPointer {
+                WeightQuantizer.quantize($0, rows: entry.rows, columns: entry.columns, scheme: entry.scheme, method: plan.int4Method,
+                                         importance: weights)
+            }
         }
         try q.data.withUnsafeBytes { try emit(entry.data, $0) }
         if let s = entry.scales { try q.scales.withUnsafeBytes { try emit(s, $0) } }
@@ -177,7 +176,7 @@ public struct BundleWriter {
     /// The row stream for an int8/int4 entry (nil for float schemes and empty tensors, which
     /// `produce` writes).
     private func streamedQuantization(_ tensor: GraphTensor, entry: BundleTensorEntry) throws -> QuantizedTensorStream? {
-        guard entry.scheme.isQuantized, entry.rows > 0, entry.columns > 0, try gptqMoments(entry) == nil else { return nil }
+        guard entry.scheme.isQuantized, entry.rows > 0, entry.columns > 0 else { return nil }
         return QuantizedTensorStream(rows: entry.rows, columns: entry.columns, scheme: entry.scheme, method: plan.int4Method,
                                      importance: try columnImportance(entry))
     }

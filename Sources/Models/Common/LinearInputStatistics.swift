@@ -31,8 +31,9 @@ public final class LinearInputStatistics: @unchecked Sendable {
 
     /// Adds `rows` input rows of `columns` values (row-major, contiguous) seen by weight `name`.
     public func add(_ name: String, _ x: UnsafePointer<Float>, rows: Int, columns: Int) {
-        var sum = sums[name] ?? [Double](repeating: 0, count: columns)
-        guard sum.count == columns else { return }
+        // Taken out of the dictionary while it grows, so the update does not copy it.
+        var sum = sums.removeValue(forKey: name) ?? [Double](repeating: 0, count: columns)
+        guard sum.count == columns else { sums[name] = sum; return }
         sum.withUnsafeMutableBufferPointer { s in
             for r in 0..<rows {
                 let row = x + r * columns
@@ -55,7 +56,8 @@ public final class LinearInputStatistics: @unchecked Sendable {
             secondMomentBytes += bytes
             products[name] = [Double](repeating: 0, count: c * c)
         }
-        guard var g = products.removeValue(forKey: name), g.count == c * c else { return }
+        guard var g = products.removeValue(forKey: name) else { return }
+        guard g.count == c * c else { products[name] = g; return }
         g.withUnsafeMutableBufferPointer { gb in
             let g = gb.baseAddress.unsafelyUnwrapped
             for r in 0..<rows {
